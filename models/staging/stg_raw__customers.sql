@@ -1,0 +1,37 @@
+with
+
+checked as (
+
+    select * from {{ ref('stg_raw__customers_checked') }}
+    where quarantine_reason is null
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        customer_id,
+        merchant_id,
+        raw_row_id,
+
+        ---------- strings
+        acquisition_channel,
+        industry,
+
+        ---------- hashed personal data
+        email_hash,
+        phone_hash,
+
+        ---------- booleans
+        is_after_as_of_date,
+
+        ---------- dates and timestamps (UTC)
+        registered_date,
+        registered_at
+
+    from checked
+
+)
+
+select * from renamed

@@ -1,0 +1,87 @@
+{{ config(materialized='table') }}
+
+{#
+  Every raw customer row, parsed, with the reason it cannot be used (or null).
+  Personal data (email, phone) is hashed here and never leaves staging raw.
+#}
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'customers') }}
+
+),
+
+parsed as (
+
+    select
+        ---------- ids
+        _raw_row_id as raw_row_id,
+        {{ normalise_id('customer_id') }} as customer_id,
+        coalesce({{ normalise_id('merchant_id') }}, '{{ var("default_merchant_id") }}') as merchant_id,
+
+        ---------- strings
+        coalesce({{ normalise_label('acquisition_channel') }}, 'unknown') as acquisition_channel,
+        {{ normalise_label('industry') }} as industry,
+        {{ hash_personal_data("nullif(lower(trim(email)), '')") }} as email_hash,
+        {{ hash_personal_data("nullif(regexp_replace(phone, '[^0-9+]', '', 'g'), '')") }} as phone_hash,
+
+        ---------- timestamps
+        {{ parse_timestamp_utc('registered_at') }} as registered_at,
+
+        ---------- lineage
+        _source_file as source_file,
+        registered_at as raw_registered_at
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            when customer_id is null then 'missing_customer_id'
+            when registered_at is null then 'unparseable_registered_at'
+        end as row_error,
+        {{ row_fingerprint(['acquisition_channel', 'industry', 'email_hash', 'phone_hash', 'registered_at']) }}
+            as content_fingerprint
+    from parsed
+
+),
+
+sequenced as (
+
+    select
+        *,
+        row_number() over (
+            partition by merchant_id, customer_id, row_error is null order by raw_row_id
+        ) as key_occurrence,
+        first_value(content_fingerprint) over (
+            partition by merchant_id, customer_id, row_error is null order by raw_row_id
+        ) as first_content_fingerprint
+    from validated
+
+)
+
+select
+    raw_row_id,
+    customer_id,
+    merchant_id,
+    acquisition_channel,
+    industry,
+    email_hash,
+    phone_hash,
+    registered_at,
+    cast(registered_at as date) as registered_date,
+    coalesce(cast(registered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
+    case
+        when row_error is not null then row_error
+        when key_occurrence > 1 and content_fingerprint = first_content_fingerprint then 'exact_duplicate'
+        when key_occurrence > 1 then 'duplicate_customer_id'
+    end as quarantine_reason,
+    source_file,
+    raw_registered_at
+from sequenced

@@ -1,0 +1,102 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'interactions') }}
+
+),
+
+reasons as (
+
+    select * from {{ ref('complaint_reasons') }}
+
+),
+
+parsed as (
+
+    select
+        ---------- ids
+        _raw_row_id as raw_row_id,
+        {{ normalise_id('interaction_id') }} as source_interaction_id,
+        {{ normalise_id('customer_id') }} as customer_id,
+        coalesce({{ normalise_id('merchant_id') }}, '{{ var("default_merchant_id") }}') as merchant_id,
+
+        ---------- strings
+        {{ normalise_label('interaction_type') }} as interaction_type,
+        {{ normalise_label('reason') }} as complaint_reason,
+
+        ---------- numerics
+        {{ try_cast("nullif(trim(rating), '')", 'decimal(4, 1)') }} as rating_value,
+
+        ---------- timestamps
+        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
+
+        ---------- lineage
+        _source_file as source_file,
+        rating as raw_rating,
+        occurred_at as raw_occurred_at
+
+    from source
+
+),
+
+validated as (
+
+    select
+        parsed.*,
+        case
+            when customer_id is null then 'missing_customer_id'
+            when occurred_at is null then 'unparseable_occurred_at'
+            when interaction_type is null then 'missing_interaction_type'
+            when raw_rating is not null and trim(raw_rating) <> ''
+                and (rating_value is null or rating_value not in (1, 2, 3, 4, 5)) then 'invalid_rating'
+            when complaint_reason is not null and reasons.reason is null then 'unknown_complaint_reason'
+        end as row_error,
+        {{ row_fingerprint(['customer_id', 'merchant_id', 'interaction_type', 'complaint_reason', 'rating_value', 'occurred_at']) }}
+            as content_fingerprint
+    from parsed
+    left join reasons
+        on parsed.complaint_reason = reasons.reason
+
+),
+
+sequenced as (
+
+    -- with an interaction_id, the first row of each id wins; without one,
+    -- only rows identical in every field are treated as duplicates
+    select
+        *,
+        row_number() over (
+            partition by coalesce(source_interaction_id, cast(content_fingerprint as varchar)), row_error is null
+            order by raw_row_id
+        ) as key_occurrence,
+        first_value(content_fingerprint) over (
+            partition by coalesce(source_interaction_id, cast(content_fingerprint as varchar)), row_error is null
+            order by raw_row_id
+        ) as first_content_fingerprint
+    from validated
+
+)
+
+select
+    raw_row_id,
+    coalesce(source_interaction_id, 'row-' || cast(raw_row_id as varchar)) as interaction_id,
+    customer_id,
+    merchant_id,
+    interaction_type,
+    case when interaction_type = 'complaint' then coalesce(complaint_reason, 'other') end as complaint_reason,
+    cast(rating_value as integer) as rating,
+    occurred_at,
+    cast(occurred_at as date) as occurred_date,
+    coalesce(cast(occurred_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
+    case
+        when row_error is not null then row_error
+        when key_occurrence > 1 and content_fingerprint = first_content_fingerprint then 'exact_duplicate'
+        when key_occurrence > 1 then 'duplicate_interaction_id'
+    end as quarantine_reason,
+    source_file,
+    raw_rating,
+    raw_occurred_at
+from sequenced

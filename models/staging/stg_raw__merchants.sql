@@ -1,0 +1,25 @@
+with
+
+checked as (
+
+    select * from {{ ref('stg_raw__merchants_checked') }}
+    where quarantine_reason is null
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        merchant_id,
+        raw_row_id,
+
+        ---------- strings
+        industry,
+        merchant_name
+
+    from checked
+
+)
+
+select * from renamed

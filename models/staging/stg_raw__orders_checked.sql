@@ -1,0 +1,118 @@
+{{ config(materialized='table') }}
+
+{#
+  Every raw order row, parsed, with the reason it cannot be used (or null).
+  stg_raw__orders and stg_raw__orders_quarantine split this table, so each raw
+  row lands in exactly one of them.
+#}
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'orders') }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
+parsed as (
+
+    select
+        ----------  ids
+        _raw_row_id as raw_row_id,
+        {{ normalise_id('order_id') }} as order_id,
+        {{ normalise_id('customer_id') }} as customer_id,
+        coalesce({{ normalise_id('merchant_id') }}, '{{ var("default_merchant_id") }}') as merchant_id,
+
+        ---------- strings
+        coalesce({{ normalise_label('status') }}, 'completed') as order_status,
+        coalesce(nullif(upper(trim(currency)), ''), '{{ var("reporting_currency") }}') as currency_code,
+
+        ---------- numerics
+        {{ parse_money('amount') }} as amount,
+        {{ parse_money('cost') }} as cost,
+
+        ---------- timestamps
+        {{ parse_timestamp_utc('ordered_at') }} as ordered_at,
+
+        ---------- lineage: the raw text, kept for the quarantine
+        _source_file as source_file,
+        amount as raw_amount,
+        cost as raw_cost,
+        ordered_at as raw_ordered_at
+
+    from source
+
+),
+
+validated as (
+
+    select
+        parsed.*,
+        currencies.rate_to_reporting_currency,
+        case
+            when order_id is null then 'missing_order_id'
+            when customer_id is null then 'missing_customer_id'
+            when ordered_at is null then 'unparseable_ordered_at'
+            when amount is null then 'invalid_amount'
+            when amount < 0 then 'negative_amount'
+            when amount > {{ var('max_order_amount') }} then 'absurd_amount'
+            when raw_cost is not null and trim(raw_cost) <> '' and cost is null then 'invalid_cost'
+            when cost < 0 then 'negative_cost'
+            when order_status not in ('completed', 'refunded', 'cancelled') then 'unknown_status'
+            when currencies.currency_code is null then 'unknown_currency'
+        end as row_error,
+        {{ row_fingerprint(['customer_id', 'merchant_id', 'order_status', 'parsed.currency_code', 'amount', 'cost', 'ordered_at']) }}
+            as content_fingerprint
+    from parsed
+    left join currencies
+        on parsed.currency_code = currencies.currency_code
+
+),
+
+sequenced as (
+
+    -- among usable rows, the first row of an order_id wins; later ones are
+    -- exact duplicates (same content) or conflicting re-uses of the id
+    select
+        *,
+        row_number() over (
+            partition by order_id, row_error is null order by raw_row_id
+        ) as order_id_occurrence,
+        first_value(content_fingerprint) over (
+            partition by order_id, row_error is null order by raw_row_id
+        ) as first_content_fingerprint
+    from validated
+
+)
+
+select
+    raw_row_id,
+    order_id,
+    customer_id,
+    merchant_id,
+    order_status,
+    currency_code,
+    amount,
+    cost,
+    cast(amount * rate_to_reporting_currency as decimal(18, 2)) as amount_reporting,
+    cast(cost * rate_to_reporting_currency as decimal(18, 2)) as cost_reporting,
+    ordered_at,
+    cast(ordered_at as date) as ordered_date,
+    coalesce(cast(ordered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
+    case
+        when row_error is not null then row_error
+        when order_id_occurrence > 1 and content_fingerprint = first_content_fingerprint
+            then 'exact_duplicate'
+        when order_id_occurrence > 1 then 'duplicate_order_id'
+    end as quarantine_reason,
+    source_file,
+    raw_amount,
+    raw_cost,
+    raw_ordered_at
+from sequenced
