@@ -1,0 +1,101 @@
+{#
+  Who to contact as of AS_OF_DATE, and why: one row per customer and reason
+  (a customer can have several), with the playbook's suggested action for
+  their stage and reason. Reasons:
+    pre_silent_lead_window  days_since_last_activity >= silent_after_days - intervention_lead_days
+                            (still new/active/loyal/reactivated, i.e. not yet at_risk)
+    slipping                customers.is_slipping (silence well past their own rhythm)
+    replenishment_due       expected_next_order_date within the next replenishment_lead_days days
+                            (0 = today), for a rhythm from the customer or their industry
+    newly_registered, first_purchase, newly_loyal, newly_reactivated,
+    newly_at_risk, newly_churned
+                            entered that stage (prospect, new, loyal, reactivated, at_risk,
+                            churned) in the last intervention_newly_days days, today included
+#}
+
+with
+
+customers as (
+
+    select * from {{ ref('customers') }}
+    where lifecycle_stage is not null
+
+),
+
+playbook as (
+
+    select * from {{ ref('lifecycle_playbook') }}
+
+),
+
+newly_reason_codes as (
+
+    select 'prospect' as lifecycle_stage, 'newly_registered' as reason_code
+    union all select 'new', 'first_purchase'
+    union all select 'loyal', 'newly_loyal'
+    union all select 'reactivated', 'newly_reactivated'
+    union all select 'at_risk', 'newly_at_risk'
+    union all select 'churned', 'newly_churned'
+
+),
+
+reasons as (
+
+    select customers.merchant_id, customers.customer_id, 'pre_silent_lead_window' as reason_code
+    from customers
+    where lifecycle_stage in ('new', 'active', 'loyal', 'reactivated')
+        and days_since_last_activity >= silent_after_days - intervention_lead_days
+
+    union all
+
+    select customers.merchant_id, customers.customer_id, 'slipping' as reason_code
+    from customers
+    where is_slipping
+
+    union all
+
+    select customers.merchant_id, customers.customer_id, 'replenishment_due' as reason_code
+    from customers
+    where lifecycle_stage in ('new', 'active', 'loyal', 'reactivated')
+        and typical_gap_source in ('customer', 'industry')
+        and {{ days_between(as_of_date(), 'expected_next_order_date') }}
+            between 0 and {{ var('replenishment_lead_days') }}
+
+    union all
+
+    select customers.merchant_id, customers.customer_id, newly_reason_codes.reason_code
+    from customers
+    inner join newly_reason_codes
+        on customers.lifecycle_stage = newly_reason_codes.lifecycle_stage
+    where {{ days_between('customers.stage_since', as_of_date()) }} < {{ var('intervention_newly_days') }}
+
+)
+
+select
+    ---------- ids
+    customers.merchant_id,
+    customers.customer_id,
+
+    ---------- strings
+    customers.industry,
+    customers.lifecycle_stage,
+    reasons.reason_code,
+    playbook.suggested_action,
+
+    ---------- numerics
+    customers.days_since_last_activity,
+    customers.days_until_at_risk,
+    customers.typical_gap_days,
+
+    ---------- dates
+    customers.stage_since,
+    customers.expected_next_order_date,
+    customers.as_of_date
+
+from reasons
+inner join customers
+    on reasons.merchant_id = customers.merchant_id
+    and reasons.customer_id = customers.customer_id
+left join playbook
+    on customers.lifecycle_stage = playbook.lifecycle_stage
+    and reasons.reason_code = playbook.reason_code
