@@ -136,8 +136,12 @@ breakpoints as (
             when 1 then known.activity_date
             when 2 then {{ add_days('known.activity_date', 'known.silent_after_days') }}
             when 3 then {{ add_days('known.activity_date', 'known.churned_after_days') }}
-            when 4 then case when known.purchase_days = 1 and known.first_purchase_date < known.activity_date
-                then {{ add_days('known.first_purchase_date', 'known.silent_after_days') }} end
+            when 4 then case
+                -- only inside a later (interaction) day's segment; on the purchase day itself it is kind 2
+                when known.purchase_days = 1
+                    and known.first_purchase_date < known.activity_date
+                    and {{ add_days('known.first_purchase_date', 'known.silent_after_days') }} > known.activity_date
+                    then {{ add_days('known.first_purchase_date', 'known.silent_after_days') }} end
             when 5 then case
                 when known.loyal_until_date > known.activity_date
                     and known.loyal_until_date < {{ add_days('known.activity_date', 'known.silent_after_days') }}
