@@ -85,6 +85,7 @@ select
     ---------- numerics
     customers.days_since_last_activity,
     customers.days_until_at_risk,
+    customers.silent_after_days,
     customers.typical_gap_days,
 
     ---------- dates
