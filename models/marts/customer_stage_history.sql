@@ -1,21 +1,23 @@
 {#
   Lifecycle stage intervals per customer, from the start of their timeline up
   to AS_OF_DATE, derived from the activity timeline without a customer x day
-  spine. The stage rule itself lives in one place: macros/lifecycle.sql
-  (lifecycle_stage_on); this model only decides *where* to evaluate it.
+  spine. The stage rule itself lives in one place, macros/lifecycle.sql
+  (lifecycle_stage_code_on); this model only decides *where* to evaluate it.
 
   Between two consecutive activity days d and n (or AS_OF_DATE + 1) nothing
   new is learned, so the stage can only change at these breakpoints:
+    0. registration, before the first activity day (prospect)
     1. d itself (an activity day)
-    2. d + silent_after_days        (turns at_risk)
-    3. d + churned_after_days       (turns churned)
-    4. first purchase + silent_after_days   (new -> active, when an
+    2. d + silent_after_days                 (turns at_risk)
+    3. d + churned_after_days                (turns churned)
+    4. first purchase + silent_after_days    (new -> active, when an
        interaction keeps a one-purchase customer alive)
-    5. loyal_until_date             (drops below loyal_min_orders_365d)
-  plus the registration day. At each breakpoint b the stage on b and on
-  b - 1 are evaluated with the same rule, and only breakpoints where they
-  differ start an interval. Two window passes over activity days and one
-  over the resulting intervals; no row per customer per day.
+    5. loyal_until_date                      (drops below loyal_min_orders_365d)
+  At each breakpoint b the stage on b and on b - 1 are evaluated with the
+  same rule; only breakpoints where they differ start an interval.
+  Window passes: one over activity days, a second one only for customers
+  whose interactions count (to carry the latest return from churn across
+  interaction days), and one over the resulting intervals.
 #}
 
 with
@@ -26,7 +28,8 @@ customers as (
         customer_key,
         registered_date,
         silent_after_days,
-        churned_after_days
+        churned_after_days,
+        counts_interactions
     from {{ ref('int_customers_windowed') }}
 
 ),
@@ -40,14 +43,18 @@ activity_days as (
         activity_days.loyal_until_date,
         customers.registered_date,
         customers.silent_after_days,
-        customers.churned_after_days
+        customers.churned_after_days,
+        coalesce(customers.counts_interactions, true) as counts_interactions
     from {{ ref('int_activity_days_per_customer') }} as activity_days
     inner join customers
         on activity_days.customer_key = customers.customer_key
 
 ),
 
--- pass 1: neighbours and running facts that need no other window result
+-- pass 1: neighbours and running facts per activity day. Where only
+-- purchases count, every activity day is a purchase day, so the running
+-- facts are plain row facts (cheap); where interactions count they are
+-- running aggregates over the purchase days.
 neighboured as (
 
     select
@@ -57,17 +64,45 @@ neighboured as (
         registered_date,
         silent_after_days,
         churned_after_days,
+        counts_interactions,
         lag(activity_date) over by_day as previous_activity_date,
+        lag(activity_date, 2) over by_day as second_previous_activity_date,
         lead(activity_date) over by_day as next_activity_date,
-        min(case when is_purchase_day then activity_date end) over by_customer as first_purchase_date,
+        first_value(activity_date) over by_day as first_purchase_date,
+        row_number() over by_day as purchase_days,
+        activity_date as last_purchase_date,
+        lag(activity_date) over by_day as last_purchase_date_before,
+        -- loyal_until_date never decreases from one purchase to the next
+        loyal_until_date,
+        lag(loyal_until_date) over by_day as loyal_until_date_before
+    from activity_days
+    where not counts_interactions
+    window by_day as (partition by customer_key order by activity_date)
+
+    union all
+
+    select
+        customer_key,
+        activity_date,
+        is_purchase_day,
+        registered_date,
+        silent_after_days,
+        churned_after_days,
+        counts_interactions,
+        lag(activity_date) over by_day as previous_activity_date,
+        lag(activity_date, 2) over by_day as second_previous_activity_date,
+        lead(activity_date) over by_day as next_activity_date,
+        -- running, not per customer: equal to the first purchase wherever it
+        -- is used (from the first purchase day on)
+        min(case when is_purchase_day then activity_date end) over through_day as first_purchase_date,
         count(case when is_purchase_day then 1 end) over through_day as purchase_days,
         max(case when is_purchase_day then activity_date end) over through_day as last_purchase_date,
         max(case when is_purchase_day then activity_date end) over before_day as last_purchase_date_before,
         max(loyal_until_date) over through_day as loyal_until_date,
         max(loyal_until_date) over before_day as loyal_until_date_before
     from activity_days
+    where counts_interactions
     window
-        by_customer as (partition by customer_key),
         by_day as (partition by customer_key order by activity_date),
         through_day as (
             partition by customer_key order by activity_date
@@ -85,74 +120,71 @@ neighboured as (
 timeline as (
 
     select
-        *,
-        least(registered_date, coalesce(first_purchase_date, registered_date)) as timeline_start_date,
+        neighboured.*,
+        coalesce(
+            neighboured.previous_activity_date
+                < least(neighboured.registered_date, coalesce(neighboured.first_purchase_date, neighboured.registered_date)),
+            true
+        ) as is_first_day,
+        neighboured.purchase_days - case when neighboured.is_purchase_day then 1 else 0 end as purchase_days_before,
         -- a return from churn: the customer had purchased and was churned on
         -- the day before this activity (more than churned_after_days of silence)
         case
-            when previous_activity_date >= first_purchase_date
-                and {{ days_between('previous_activity_date', 'activity_date') }} > churned_after_days
-                then activity_date
-        end as return_date
+            when neighboured.previous_activity_date >= neighboured.first_purchase_date
+                and {{ days_between('neighboured.previous_activity_date', 'neighboured.activity_date') }}
+                    > neighboured.churned_after_days
+                then neighboured.activity_date
+        end as return_date,
+        -- the same for the previous activity day
+        case
+            when neighboured.second_previous_activity_date >= neighboured.first_purchase_date
+                and {{ days_between('neighboured.second_previous_activity_date', 'neighboured.previous_activity_date') }}
+                    > neighboured.churned_after_days
+                then neighboured.previous_activity_date
+        end as previous_return_date
     from neighboured
-    where activity_date >= least(registered_date, coalesce(first_purchase_date, registered_date))
+    where neighboured.activity_date
+        >= least(neighboured.registered_date, coalesce(neighboured.first_purchase_date, neighboured.registered_date))
 
 ),
 
--- pass 2: the latest return from churn known before each activity day
 known as (
 
+    -- only purchases count: every activity day is a purchase day, so a return
+    -- before day d can matter only if it is the previous activity day
+    select *, previous_return_date as latest_return_date_before
+    from timeline
+    where not counts_interactions
+
+    union all
+
+    -- interactions count: pass 2 carries the latest return across interaction days
     select
         *,
-        coalesce(previous_activity_date < timeline_start_date, true) as is_first_day,
-        purchase_days - case when is_purchase_day then 1 else 0 end as purchase_days_before,
         max(return_date) over (
             partition by customer_key order by activity_date
             rows between unbounded preceding and 1 preceding
         ) as latest_return_date_before
     from timeline
-
-),
-
-breakpoint_kinds as (
-
-    select 0 as breakpoint_kind
-    union all select 1
-    union all select 2
-    union all select 3
-    union all select 4
-    union all select 5
+    where counts_interactions
 
 ),
 
 breakpoints as (
 
-    select
-        known.*,
-        breakpoint_kinds.breakpoint_kind,
-        case breakpoint_kinds.breakpoint_kind
-            when 0 then case when known.is_first_day and known.registered_date < known.activity_date
-                then known.registered_date end
-            when 1 then known.activity_date
-            when 2 then {{ add_days('known.activity_date', 'known.silent_after_days') }}
-            when 3 then {{ add_days('known.activity_date', 'known.churned_after_days') }}
-            when 4 then case
-                -- only inside a later (interaction) day's segment; on the purchase day itself it is kind 2
-                when known.purchase_days = 1
-                    and known.first_purchase_date < known.activity_date
-                    and {{ add_days('known.first_purchase_date', 'known.silent_after_days') }} > known.activity_date
-                    then {{ add_days('known.first_purchase_date', 'known.silent_after_days') }} end
-            when 5 then case
-                when known.loyal_until_date > known.activity_date
-                    and known.loyal_until_date < {{ add_days('known.activity_date', 'known.silent_after_days') }}
-                    and not (
-                        known.purchase_days = 1
-                        and known.loyal_until_date = {{ add_days('known.first_purchase_date', 'known.silent_after_days') }}
-                    )
-                    then known.loyal_until_date end
-        end as breakpoint_date
-    from known
-    cross join breakpoint_kinds
+    {{ breakpoints_from('known', [
+        "case when is_first_day and registered_date < activity_date then registered_date end",
+        "activity_date",
+        add_days('activity_date', 'silent_after_days'),
+        add_days('activity_date', 'churned_after_days'),
+        "case when purchase_days = 1 and first_purchase_date < activity_date and "
+            ~ add_days('first_purchase_date', 'silent_after_days') ~ " > activity_date then "
+            ~ add_days('first_purchase_date', 'silent_after_days') ~ " end",
+        "case when loyal_until_date > activity_date and loyal_until_date < "
+            ~ add_days('activity_date', 'silent_after_days')
+            ~ " and not (purchase_days = 1 and loyal_until_date = "
+            ~ add_days('first_purchase_date', 'silent_after_days') ~ ") then loyal_until_date end",
+    ]) }}
 
 ),
 
@@ -163,28 +195,33 @@ evaluated as (
         breakpoint_kind,
         breakpoint_date,
         case
-            when breakpoint_kind = 0 then 'prospect'
-            else {{ lifecycle_stage_on(
+            when breakpoint_kind = 0 then 1
+            else {{ lifecycle_stage_code_on(
                 'breakpoint_date', 'purchase_days', 'activity_date', 'first_purchase_date',
                 'last_purchase_date', 'coalesce(return_date, latest_return_date_before)', 'loyal_until_date',
                 'silent_after_days', 'churned_after_days') }}
-        end as lifecycle_stage,
+        end as stage_code,
         case
             when breakpoint_kind = 0 then null
             -- the first activity day follows registration (prospect) or starts the timeline
             when breakpoint_kind = 1 and is_first_day then
-                case when registered_date < activity_date then 'prospect' end
+                case when registered_date < activity_date then 1 end
             -- on an activity day, the day before is judged on what was known before it
-            when breakpoint_kind = 1 then {{ lifecycle_stage_on(
+            when breakpoint_kind = 1 then {{ lifecycle_stage_code_on(
                 add_days('breakpoint_date', -1), 'purchase_days_before', 'previous_activity_date',
                 'first_purchase_date', 'last_purchase_date_before', 'latest_return_date_before',
                 'loyal_until_date_before', 'silent_after_days', 'churned_after_days') }}
-            -- between activity days, the day before is judged on the same knowledge
-            else {{ lifecycle_stage_on(
+            -- d + silent_after_days / d + churned_after_days: the day before, the
+            -- silence was one day shorter, so the stage differs (0 = "not the
+            -- same"), unless the customer has not purchased (prospect both days)
+            when breakpoint_kind in (2, 3) then case when purchase_days > 0 then 0 else 1 end
+            -- other breakpoints between activity days: the day before is judged
+            -- on the same knowledge
+            else {{ lifecycle_stage_code_on(
                 add_days('breakpoint_date', -1), 'purchase_days', 'activity_date', 'first_purchase_date',
                 'last_purchase_date', 'coalesce(return_date, latest_return_date_before)', 'loyal_until_date',
                 'silent_after_days', 'churned_after_days') }}
-        end as stage_on_previous_day
+        end as previous_day_stage_code
     from breakpoints
     where breakpoint_date is not null
         and breakpoint_date < coalesce(next_activity_date, {{ add_days(as_of_date(), 1) }})
@@ -193,19 +230,19 @@ evaluated as (
 
 changes as (
 
-    select customer_key, breakpoint_date as valid_from, lifecycle_stage
+    select customer_key, breakpoint_date as valid_from, stage_code
     from evaluated
-    where stage_on_previous_day is null
-        or stage_on_previous_day <> lifecycle_stage
+    where previous_day_stage_code is null
+        or previous_day_stage_code <> stage_code
 
 ),
 
 -- customers without activity on their timeline are prospects since registration
 prospects_only as (
 
-    select customer_key, registered_date as valid_from, 'prospect' as lifecycle_stage
+    select customer_key, registered_date as valid_from, 1 as stage_code
     from customers
-    where customer_key not in (select customer_key from timeline)
+    where customer_key not in (select customer_key from timeline where is_first_day)
 
 ),
 
@@ -213,14 +250,14 @@ intervals as (
 
     select
         customer_key,
-        lifecycle_stage,
-        lag(lifecycle_stage) over by_start as previous_stage,
+        stage_code,
+        lag(stage_code) over by_start as previous_stage_code,
         valid_from,
         lead(valid_from) over by_start as valid_to
     from (
-        select * from changes
+        select customer_key, valid_from, stage_code from changes
         union all
-        select * from prospects_only
+        select customer_key, valid_from, stage_code from prospects_only
     ) as all_changes
     window by_start as (partition by customer_key order by valid_from)
 
@@ -240,8 +277,8 @@ select
 
     ---------- strings
     windowed_customers.industry,
-    intervals.lifecycle_stage,
-    intervals.previous_stage,
+    {{ lifecycle_stage_name('intervals.stage_code') }} as lifecycle_stage,
+    {{ lifecycle_stage_name('intervals.previous_stage_code') }} as previous_stage,
 
     ---------- booleans
     intervals.valid_to is null as is_current,

@@ -62,7 +62,7 @@ bounds as (
         least(
             case periods.period_type
                 when 'week' then {{ add_days('periods.period_start', 6) }}
-                else {{ add_days(dbt.dateadd('month', 1, 'periods.period_start'), -1) }}
+                else {{ add_days('cast(' ~ dbt.dateadd('month', 1, 'periods.period_start') ~ ' as date)', -1) }}
             end,
             as_of.as_of_date
         ) as end_day
