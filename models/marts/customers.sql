@@ -40,13 +40,18 @@ order_summaries as (
 
 ),
 
-activity_summaries as (
+-- where interactions do not count, the last activity is the last order;
+-- only the other customers need their activity timeline scanned
+interaction_summaries as (
 
     select
         customer_key,
         max(activity_date) as last_activity_date,
         max(last_activity_at) as last_activity_at
     from {{ ref('int_activity_days_per_customer') }}
+    where customer_key in (
+        select customer_key from windowed_customers where counts_interactions
+    )
     group by customer_key
 
 ),
@@ -64,8 +69,14 @@ joined as (
         order_summaries.last_order_date,
         coalesce(order_summaries.purchase_gaps, 0) as purchase_gaps,
         order_summaries.median_gap_days,
-        activity_summaries.last_activity_date,
-        activity_summaries.last_activity_at,
+        case
+            when windowed_customers.counts_interactions then interaction_summaries.last_activity_date
+            else order_summaries.last_order_date
+        end as last_activity_date,
+        case
+            when windowed_customers.counts_interactions then interaction_summaries.last_activity_at
+            else order_summaries.last_order_at
+        end as last_activity_at,
         coalesce(order_summaries.purchase_gaps, 0) >= {{ var('rhythm_min_gaps') }} as has_own_rhythm
     from windowed_customers
     inner join current_stages
@@ -73,8 +84,8 @@ joined as (
         and windowed_customers.customer_id = current_stages.customer_id
     left join order_summaries
         on windowed_customers.customer_key = order_summaries.customer_key
-    left join activity_summaries
-        on windowed_customers.customer_key = activity_summaries.customer_key
+    left join interaction_summaries
+        on windowed_customers.customer_key = interaction_summaries.customer_key
 
 ),
 
