@@ -26,7 +26,7 @@ order_summaries as (
     select
         customer_key,
         count(*) as completed_orders,
-        count(distinct ordered_date) as purchase_days,
+        count(case when is_last_order_of_day then 1 end) as purchase_days,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at,
         max(ordered_date) as last_order_date,
