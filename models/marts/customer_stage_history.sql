@@ -15,9 +15,10 @@
     5. loyal_until_date                      (drops below loyal_min_orders_365d)
   At each breakpoint b the stage on b and on b - 1 are evaluated with the
   same rule; only breakpoints where they differ start an interval.
-  Window passes: one over activity days, a second one only for customers
-  whose interactions count (to carry the latest return from churn across
-  interaction days), and one over the resulting intervals.
+  Window passes: one over activity days (plain row facts where only
+  purchases count), a second one only for customers whose interactions
+  count (to carry the latest return from churn across interaction days),
+  and one over the resulting intervals.
 #}
 
 with
@@ -48,6 +49,33 @@ activity_days as (
     from {{ ref('int_activity_days_per_customer') }} as activity_days
     inner join customers
         on activity_days.customer_key = customers.customer_key
+
+),
+
+-- Where interactions count, customers are often active every few days. Split
+-- time into blocks of silent_after_days days; within a block two activity
+-- days are less than silent_after_days apart, so an interaction-only day
+-- strictly inside a block can change nothing (no silence reaches the window,
+-- no return, no purchase). Keeping each block's first and last activity day
+-- and every purchase day keeps every gap between blocks exact and yields the
+-- same intervals from far fewer rows.
+interacting_days as (
+
+    select *
+    from (
+        select
+            activity_days.*,
+            activity_date = min(activity_date) over silence_block
+                or activity_date = max(activity_date) over silence_block as is_block_edge
+        from activity_days
+        where counts_interactions
+        window silence_block as (
+            partition by
+                customer_key,
+                floor({{ days_between("cast('1970-01-01' as date)", 'activity_date') }} / silent_after_days)
+        )
+    ) as blocked
+    where is_purchase_day or is_block_edge
 
 ),
 
@@ -100,8 +128,7 @@ neighboured as (
         max(case when is_purchase_day then activity_date end) over before_day as last_purchase_date_before,
         max(loyal_until_date) over through_day as loyal_until_date,
         max(loyal_until_date) over before_day as loyal_until_date_before
-    from activity_days
-    where counts_interactions
+    from interacting_days
     window
         by_day as (partition by customer_key order by activity_date),
         through_day as (
