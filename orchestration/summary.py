@@ -57,7 +57,7 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "Row reconciliation (raw = clean + quarantined)",
         ("audit.row_reconciliation",),
-        "select *, raw_rows = clean_rows + quarantined_rows as reconciles from audit.row_reconciliation",
+        "select *, raw_rows = clean_rows + quarantined_rows as reconciles from audit.row_reconciliation order by entity",
     ),
     (
         "Quarantined rows by reason",

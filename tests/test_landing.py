@@ -71,7 +71,22 @@ def test_folder_of_parquet_files_and_extra_columns(tmp_path):
         )
     land_raw_data(raw, tmp_path / "db.duckdb")
     rows = query(tmp_path / "db.duckdb", "select _raw_row_id, order_id, ordered_at, amount from raw.orders order by 1")
-    assert rows == [(1, "o1", "2024-01-01 08:00:00", "1.5"), (2, "o2", "2024-01-02 08:00:00", "2.5")]
+    # row ids are stable whatever the scan order: file position x 10^12 + row in file
+    assert rows == [(1, "o1", "2024-01-01 08:00:00", "1.5"), (10**12 + 1, "o2", "2024-01-02 08:00:00", "2.5")]
+
+
+def test_parquet_lands_as_a_view_and_csv_as_a_table(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    duckdb.connect().execute(
+        f"copy (select 'o1' as order_id, 'c1' as customer_id, '2024-01-01' as ordered_at, 5.0 as amount) "
+        f"to '{raw}/orders.parquet' (format parquet)")
+    write(raw / "merchants.csv", "merchant_id,industry\nm1,food_delivery\n")
+    land_raw_data(raw, tmp_path / "db.duckdb")
+    kinds = dict(query(tmp_path / "db.duckdb", "select table_name, table_type from information_schema.tables where table_schema = 'raw'"))
+    assert kinds["orders"] == "VIEW"
+    assert kinds["merchants"] == "BASE TABLE"
+    assert kinds["customers"] == "BASE TABLE"  # empty optional entity
 
 
 def test_two_sources_for_one_entity_are_ambiguous(tmp_path):

@@ -29,7 +29,7 @@ def test_every_raw_row_is_clean_or_quarantined(built):
         ("customers", 9, 7, 2),
         ("interactions", 9, 4, 5),
         ("merchants", 4, 3, 1),
-        ("orders", 19, 9, 10),
+        ("orders", 20, 10, 10),
     ]
 
 
@@ -53,6 +53,11 @@ def test_ids_are_normalised_and_odd_case_status_is_valid(built):
     # " c2 " / "m1 " / "usd" / "Completed" are good data after normalisation
     assert query(built, "select customer_id, merchant_id, currency_code, order_status, amount "
                         "from staging.stg_raw__orders where order_id = 'o9'") == [("c2", "m1", "USD", "completed", 0)]
+
+
+def test_timestamps_with_an_offset_are_converted_to_utc(built):
+    assert query(built, "select cast(ordered_at as varchar), cast(ordered_date as varchar) "
+                        "from staging.stg_raw__orders where order_id = 'o17'") == [("2024-03-07 04:30:00", "2024-03-07")]
 
 
 def test_orders_without_merchant_belong_to_the_default_merchant(built):
