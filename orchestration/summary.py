@@ -7,7 +7,6 @@ the writer's lock.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import duckdb
 
