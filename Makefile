@@ -13,8 +13,9 @@ BIN         := $(VENV)/bin
 SCALE       ?= 1000000
 DEV_PORT    ?= 3000
 
-# Knobs users set (see README): passed through to every step.
-export RAW_DATA_DIR AS_OF_DATE DUCKDB_PATH PUBLISH_PATH DBT_TARGET
+# The knobs users set (RAW_DATA_DIR, AS_OF_DATE, DUCKDB_PATH, PUBLISH_PATH,
+# DBT_TARGET) reach every step as they are: make passes on variables from the
+# environment and the command line (`make run AS_OF_DATE=2026-10-31`).
 export DAGSTER_HOME         := $(CURDIR)/dagster_home
 export DAGSTER_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK         := 1

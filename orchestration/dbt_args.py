@@ -48,5 +48,9 @@ def dbt_env_defaults() -> dict[str, str]:
     between a selected seed and a model that is not built, and fail on the
     missing table. dagster-dbt reads this variable as the default and still
     overrides it when it must (explicit check selections).
+
+    DUCKDB_PATH: the database the Python steps use (settings.duckdb_path(),
+    resolved against the working directory), so dbt, which runs in the project
+    folder, writes the same file even when the user gave a relative path or none.
     """
-    return {"DBT_INDIRECT_SELECTION": "cautious"}
+    return {"DBT_INDIRECT_SELECTION": "cautious", "DUCKDB_PATH": str(settings.duckdb_path())}

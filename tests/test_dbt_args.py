@@ -60,4 +60,12 @@ def test_malformed_dates_fail_with_the_expected_format(monkeypatch, bad):
 
 
 def test_partial_runs_only_test_what_they_build():
-    assert dbt_env_defaults() == {"DBT_INDIRECT_SELECTION": "cautious"}
+    assert dbt_env_defaults()["DBT_INDIRECT_SELECTION"] == "cautious"
+
+
+def test_dbt_writes_the_database_the_python_steps_use(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DUCKDB_PATH", "nested/x.duckdb")
+    assert dbt_env_defaults()["DUCKDB_PATH"] == str(tmp_path / "nested" / "x.duckdb")
+    monkeypatch.delenv("DUCKDB_PATH")
+    assert dbt_env_defaults()["DUCKDB_PATH"].endswith("data/lifecycle.duckdb")

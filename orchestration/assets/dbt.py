@@ -61,14 +61,17 @@ MANIFEST = load_manifest(dbt_project)
 
 @contextlib.contextmanager
 def _env_defaults(defaults: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables the user has not set, for the duration of the block."""
-    added = [name for name in defaults if name not in os.environ]
-    os.environ.update({name: defaults[name] for name in added})
+    """Set environment variables the user has not set (or set empty), for the block."""
+    saved = {name: os.environ.get(name) for name in defaults if not os.environ.get(name, "").strip()}
+    os.environ.update({name: defaults[name] for name in saved})
     try:
         yield
     finally:
-        for name in added:
-            os.environ.pop(name, None)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dbt_assets(
