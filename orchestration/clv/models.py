@@ -36,7 +36,7 @@ Fit status
 ----------
 Fits never raise to the caller. ``status`` is one of ``ok``,
 ``too_few_customers``, ``too_few_repeat_buyers``, ``not_converged``,
-``degenerate`` (a parameter ran off to 0 or infinity, or a Gamma-Gamma
+``degenerate`` (a parameter ran off towards 0 or infinity, or a Gamma-Gamma
 ``q <= 1`` which makes the expected spend infinite) or ``failed: <message>``.
 Parameters of a fit that is not ``ok`` may be NaN and must not be used; the
 segment driver :func:`fit_and_predict_segments` falls back to the parent
@@ -119,9 +119,13 @@ STATUS_TOO_FEW_REPEAT_BUYERS = "too_few_repeat_buyers"
 STATUS_NOT_CONVERGED = "not_converged"
 STATUS_DEGENERATE = "degenerate"
 
-# A parameter outside [1e-6, 1e6] means the likelihood has no interior maximum
-# in that direction (e.g. nobody seems to drop out, so b/a runs to infinity).
-_PARAM_MIN, _PARAM_MAX = 1e-6, 1e6
+# Where the likelihood has no interior maximum (nobody seems to drop out, spend
+# is constant, spend is heavy-tailed...), the optimiser runs along a ridge
+# towards 0 or infinity. Shape parameters (r, a, b, p, q) are unit-free; scale
+# parameters (alpha, gamma) are judged relative to the data's own scale
+# (alpha / mean T, gamma / mean spend). Outside these bounds a fit is degenerate.
+_SHAPE_MIN, _SHAPE_MAX = 1e-4, 1e4
+_SCALE_RATIO_MIN, _SCALE_RATIO_MAX = 1e-4, 1e4
 
 
 @dataclass(frozen=True)
@@ -251,12 +255,19 @@ def _converged(raw, n: int) -> tuple[bool, str]:
     return False, message
 
 
-def _degenerate(params: dict[str, float]) -> str | None:
-    for name, value in params.items():
-        if not np.isfinite(value):
-            return f"{name} is not finite"
-        if not _PARAM_MIN <= value <= _PARAM_MAX:
-            return f"{name} = {value:.3g} outside [{_PARAM_MIN:g}, {_PARAM_MAX:g}]"
+def _degenerate(shapes: dict[str, float], scales: dict[str, tuple[float, float]]) -> str | None:
+    """Why a fit is degenerate, or None. ``scales`` maps name -> (value, data scale)."""
+    for name, value in [*shapes.items(), *((k, v) for k, (v, _) in scales.items())]:
+        if not np.isfinite(value) or value <= 0:
+            return f"{name} = {value!r} is not a finite positive number"
+    for name, value in shapes.items():
+        if not _SHAPE_MIN <= value <= _SHAPE_MAX:
+            return f"{name} = {value:.3g} outside [{_SHAPE_MIN:g}, {_SHAPE_MAX:g}]"
+    for name, (value, scale) in scales.items():
+        ratio = value / scale
+        if not _SCALE_RATIO_MIN <= ratio <= _SCALE_RATIO_MAX:
+            return (f"{name} = {value:.3g} is {ratio:.3g} x the data's scale {scale:.3g}, outside "
+                    f"[{_SCALE_RATIO_MIN:g}, {_SCALE_RATIO_MAX:g}]")
     return None
 
 
@@ -294,10 +305,10 @@ def fit_bgnbd(frequency, recency, T, *, time_unit: str, flat_priors: bool = True
         n = int(x.size)
         if not (t_x.size == n and t_cal.size == n):
             return result("failed: frequency, recency and T have different lengths")
+        n_repeat = int(np.count_nonzero(x > 0))
         problem = _rfm_problem(x, t_x, t_cal)
         if problem:
             return result(f"failed: invalid input: {problem}")
-        n_repeat = int(np.count_nonzero(x > 0))
         if n < max(min_customers, 1):
             return result(STATUS_TOO_FEW_CUSTOMERS, message=f"{n} customers < {min_customers}")
         if n_repeat < max(min_repeat_buyers, 1):
@@ -314,7 +325,8 @@ def fit_bgnbd(frequency, recency, T, *, time_unit: str, flat_priors: bool = True
         params = {k: point[k] for k in ("r", "alpha", "a", "b")}
         ll = float(np.sum(bgnbd_log_likelihood(**params, frequency=x, recency=t_x, T=t_cal)))
         converged, message = _converged(raw, n)
-        bad = _degenerate(params)
+        bad = _degenerate({k: params[k] for k in ("r", "a", "b")},
+                          {"alpha": (params["alpha"], float(np.mean(t_cal)))})
         if bad or not np.isfinite(ll):
             return result(STATUS_DEGENERATE, params, ll, bad or "log-likelihood not finite")
         if not converged:
@@ -367,7 +379,8 @@ def fit_gamma_gamma(frequency, monetary_value, *, flat_priors: bool = True,
         params = {"p": point["p"], "q": point["q"], "gamma": point["v"]}
         ll = float(np.sum(gamma_gamma_log_likelihood(**params, frequency=x, monetary_value=m)))
         converged, message = _converged(raw, n)
-        bad = _degenerate(params)
+        bad = _degenerate({"p": params["p"], "q": params["q"]},
+                          {"gamma": (params["gamma"], float(np.mean(m)))})
         if not bad and params["q"] <= 1.0:
             bad = f"q = {params['q']:.3g} <= 1: expected spend is infinite"
         if bad or not np.isfinite(ll):
