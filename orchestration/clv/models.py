@@ -45,8 +45,6 @@ segment's fit instead.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import os
 import warnings
 from collections.abc import Sequence
