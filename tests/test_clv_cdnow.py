@@ -161,3 +161,13 @@ def test_predicted_clv_formula(weekly, bg_weeks, gg):
     assert float(value[0]) < 0.3 * flat[i]
     with pytest.raises(ValueError):
         clv.predicted_clv(bg_weeks, gg, x, t_x, T, m, annual_discount_rate=0.1, monthly_discount_rate=0.01)
+
+
+def test_library_default_priors_are_not_the_mle(weekly, bg_weeks):
+    """flat_priors=False fits with pymc-marketing's default priors: it works, but the MAP
+    is then a posterior mode (a, b move by >10% on CDNOW), which is why flat is the default."""
+    fit = clv.fit_bgnbd(weekly["frequency"], weekly["recency"], weekly["T"], time_unit="weeks",
+                        flat_priors=False)
+    assert fit.status == "ok"
+    assert fit.log_likelihood < bg_weeks.log_likelihood
+    assert abs(fit.a / bg_weeks.a - 1) > 0.05
