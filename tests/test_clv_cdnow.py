@@ -171,3 +171,37 @@ def test_library_default_priors_are_not_the_mle(weekly, bg_weeks):
     assert fit.status == "ok"
     assert fit.log_likelihood < bg_weeks.log_likelihood
     assert abs(fit.a / bg_weeks.a - 1) > 0.05
+
+
+def test_summary_merges_same_day_orders_on_utc_days():
+    tx = pd.DataFrame({
+        "customer_id": [1, 1, 1, 1, 2],
+        "order_date": pd.to_datetime(["2024-01-01 09:00Z", "2024-01-01 20:00Z",
+                                      "2024-01-02 03:30+05:00",   # 2024-01-01 22:30 UTC: same day
+                                      "2024-01-15 12:00Z", "2024-01-10 08:00Z"], utc=True, format="mixed"),
+        "amount": [10.0, 5.0, 1.0, 30.0, 7.0],
+    })
+    s = clv.rfm_summary(tx, calibration_end="2024-01-29", time_unit="days").set_index("customer_id")
+    assert s.loc[1, "frequency"] == 1 and s.loc[1, "recency"] == 14 and s.loc[1, "T"] == 28
+    assert s.loc[1, "monetary_value"] == 30.0                  # the repeat day only
+    assert s.loc[2, "frequency"] == 0 and pd.isna(s.loc[2, "monetary_value"]) and s.loc[2, "T"] == 19
+    weeks = clv.rfm_summary(tx, calibration_end="2024-01-29", time_unit="weeks").set_index("customer_id")
+    assert weeks.loc[1, "T"] == 4 and weeks.loc[1, "recency"] == 2
+    # orders after the calibration end are not counted
+    assert clv.rfm_summary(tx, calibration_end="2024-01-14", time_unit="days").set_index(
+        "customer_id").loc[1, "frequency"] == 0
+
+
+def test_segment_driver_on_cdnow_gives_the_published_fit(transactions):
+    """The driver the pipeline runs, fed a summary in days, fits in weeks and lands on
+    the published parameters (one segment: everyone)."""
+    daily = clv.rfm_summary(transactions, calibration_end=CALIBRATION_END, time_unit="days")
+    out = clv.fit_and_predict_segments(daily, segment_cols=(), fit_time_unit="weeks",
+                                       fitted_as_of=CALIBRATION_END)
+    fits = out.fits.set_index(["model", "parameter"])
+    assert set(out.fits["segment"]) == {"all"} and (out.fits["status"] == "ok").all()
+    for name, published in PUBLISHED_BGNBD.items():
+        assert fits.loc[("bg_nbd", name), "value"] == pytest.approx(published, rel=REL_TOL), name
+    for name, published in PUBLISHED_GG.items():
+        assert fits.loc[("gamma_gamma", name), "value"] == pytest.approx(published, rel=REL_TOL), name
+    assert (out.predictions["prediction_status"] == "ok").all() and len(out.predictions) == 2357

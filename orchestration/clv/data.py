@@ -24,8 +24,9 @@ def rfm_summary(transactions: pd.DataFrame, *, calibration_end: dt.date | str, t
 
     Conventions (those of the BG/NBD and Gamma-Gamma papers):
 
-    * purchases are whole UTC calendar days: several orders on one day are one
-      purchase whose value is their sum;
+    * purchases are whole UTC calendar days (a timestamp with a time zone is
+      taken on its UTC date): several orders on one day are one purchase whose
+      value is their sum;
     * only days on or before ``calibration_end`` count; customers whose first
       purchase is later are not in the summary;
     * ``frequency`` = number of purchase days - 1 (repeat purchase days);
@@ -46,6 +47,7 @@ def rfm_summary(transactions: pd.DataFrame, *, calibration_end: dt.date | str, t
     carry = "".join(f", any_value({_quote(c)}) as {_quote(c)}" for c in extra_cols)
     con = duckdb.connect()
     try:
+        con.execute("SET TimeZone = 'UTC'")      # timestamps with a zone fall on their UTC day
         con.register("transactions_input", transactions)
         return con.execute(f"""
             with purchase_days as (
