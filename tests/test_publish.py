@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +164,36 @@ def test_refuses_a_file_name_that_makes_schema_names_ambiguous(tmp_path):
     source = make_working_db(tmp_path / "work.duckdb")
     with pytest.raises(ValueError, match="ambiguous"):
         publish(source, tmp_path / "marts.duckdb")
+
+
+def _uv() -> str | None:
+    local = Path(__file__).resolve().parent.parent / ".tools" / "uv" / "bin" / "uv"
+    if local.exists():
+        return str(local)
+    return shutil.which("uv")
+
+
+def test_published_file_opens_in_duckdb_1_5(tmp_path):
+    """BI tools embed DuckDB 1.x: the published copy must open in 1.5, a real 1.5 client."""
+    uv = _uv()
+    if uv is None:
+        pytest.skip("uv not found (make creates .tools/uv); cannot install a DuckDB 1.5 client")
+    working = make_working_db(tmp_path / "working.duckdb")
+    target = tmp_path / "published.duckdb"
+    publish(working, target)
+    client = tmp_path / "duckdb15"
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")}
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(client)], check=True, env=env)
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(client / "bin" / "python"), "duckdb>=1.5,<1.6"],
+                   check=True, env=env)
+    script = (
+        "import duckdb, sys; print(duckdb.__version__); "
+        "c = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(c.execute('select count(*) from marts.customers').fetchone()[0])"
+    )
+    completed = subprocess.run([str(client / "bin" / "python"), "-c", script, str(target)],
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    version, rows = completed.stdout.split()
+    assert version.startswith("1.5.")
+    assert rows == "3"
