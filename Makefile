@@ -55,7 +55,7 @@ manifest: install
 
 # --- the two commands ----------------------------------------------------------
 run: manifest
-	$(BIN)/dagster job execute -m orchestration.definitions -j build_everything
+	$(BIN)/dagster job execute -m orchestration.definitions -j build_everything -c orchestration/run_config.yaml
 	$(BIN)/python -m orchestration.summary
 
 test: install
