@@ -1,0 +1,301 @@
+{#
+  Churn per period (week Monday-Sunday, calendar month), industry and
+  merchant, for periods complete by AS_OF_DATE, from the merchant's first
+  period with activity on (empty periods included, with zeros).
+
+  Activity churn (the articles' formula). Active in a period = at least one
+  activity day in it (a completed order, or an interaction where the
+  industry counts interactions: the lifecycle's definition of activity).
+    active            customers active in this period
+    active_previous   customers active in the previous period
+    retained          active in both
+    churned           active in the previous period, not in this one
+    new_customers     first activity ever in this period
+    reactivated       active now, not in the previous period, active before that
+    activity_churn_rate = churned / active_previous;  retention_rate = 1 - it
+  Identities: active = retained + new_customers + reactivated,
+              active_previous = retained + churned.
+
+  Lifecycle churn (the silence windows of customer_stage_history).
+    lifecycle_customers_at_start  customers with a purchase who were not churned
+                                  when the period began (stage new, active, loyal,
+                                  at_risk or reactivated on the day before period_start)
+    lifecycle_churned             of those, customers who entered `churned`
+                                  during the period
+    lifecycle_churn_rate = lifecycle_churned / lifecycle_customers_at_start
+
+  Work is bounded by activity: one row per (customer, active period), never
+  a customer x period spine; stage counts come from interval boundaries.
+#}
+
+with
+
+calendar as (
+
+    select * from {{ ref('int_period_calendar') }}
+
+),
+
+customers as (
+
+    select customer_key, merchant_id, industry
+    from {{ ref('int_customers_windowed') }}
+
+),
+
+activity as (
+
+    select customer_key, activity_date
+    from {{ ref('int_activity_days_per_customer') }}
+
+),
+
+---------- activity churn
+
+customer_periods as (
+
+    select distinct
+        activity.customer_key,
+        calendar.period_type,
+        calendar.period_start,
+        calendar.previous_period_start,
+        calendar.next_period_start
+    from activity
+    inner join calendar
+        on activity.activity_date between calendar.period_start and calendar.period_end
+
+),
+
+sequenced as (
+
+    select
+        *,
+        lag(period_start) over by_period as previous_active_start,
+        lead(period_start) over by_period as next_active_start
+    from customer_periods
+    window by_period as (partition by customer_key, period_type order by period_start)
+
+),
+
+classified as (
+
+    -- the customer's status in a period they were active in
+    select
+        customer_key,
+        period_type,
+        period_start,
+        case
+            when previous_active_start is null then 'new'
+            when previous_active_start = previous_period_start then 'retained'
+            else 'reactivated'
+        end as status
+    from sequenced
+
+    union all
+
+    -- churned in the period after an active period with no activity
+    select
+        sequenced.customer_key,
+        sequenced.period_type,
+        sequenced.next_period_start as period_start,
+        'churned' as status
+    from sequenced
+    inner join calendar
+        on sequenced.period_type = calendar.period_type
+        and sequenced.next_period_start = calendar.period_start
+    where sequenced.next_active_start is null
+        or sequenced.next_active_start <> sequenced.next_period_start
+
+),
+
+activity_counts as (
+
+    select
+        customers.industry,
+        customers.merchant_id,
+        classified.period_type,
+        classified.period_start,
+        count(case when classified.status <> 'churned' then 1 end) as active,
+        count(case when classified.status = 'retained' then 1 end) as retained,
+        count(case when classified.status = 'churned' then 1 end) as churned,
+        count(case when classified.status = 'new' then 1 end) as new_customers,
+        count(case when classified.status = 'reactivated' then 1 end) as reactivated
+    from classified
+    inner join customers
+        on classified.customer_key = customers.customer_key
+    group by customers.industry, customers.merchant_id, classified.period_type, classified.period_start
+
+),
+
+---------- lifecycle churn
+
+history as (
+
+    select
+        industry,
+        merchant_id,
+        customer_id,
+        lifecycle_stage,
+        valid_from,
+        valid_to,
+        lifecycle_stage in ('new', 'active', 'loyal', 'at_risk', 'reactivated') as is_live
+    from {{ ref('customer_stage_history') }}
+
+),
+
+-- +1 when a live interval starts, -1 when it ends; the count of live
+-- customers at the end of day d is the sum of changes dated <= d
+live_changes as (
+
+    select industry, merchant_id, valid_from as change_date, 1 as change from history where is_live
+    union all
+    select industry, merchant_id, valid_to as change_date, -1 as change from history where is_live and valid_to is not null
+
+),
+
+-- "at period start" = at the end of the day before period_start, so a change
+-- dated d first counts in the period after the one containing d
+live_changes_per_period as (
+
+    select
+        industry,
+        merchant_id,
+        period_type,
+        case period_type
+            when 'week' then {{ add_days('cast(' ~ dbt.date_trunc('week', 'change_date') ~ ' as date)', 7) }}
+            else cast({{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'change_date')) }} as date)
+        end as period_start,
+        sum(change) as change
+    from live_changes
+    cross join (select 'week' as period_type union all select 'month' as period_type) as period_types
+    group by 1, 2, 3, 4
+
+),
+
+-- the live run a churned interval ends started after the last non-live interval before it
+churn_entries as (
+
+    select industry, merchant_id, valid_from as churned_date, live_run_start
+    from (
+        select
+            *,
+            coalesce(
+                max(case when not is_live then valid_to end) over before_interval,
+                min(valid_from) over (partition by merchant_id, customer_id)
+            ) as live_run_start
+        from history
+        window before_interval as (
+            partition by merchant_id, customer_id order by valid_from
+            rows between unbounded preceding and 1 preceding
+        )
+    ) as runs
+    where lifecycle_stage = 'churned'
+
+),
+
+lifecycle_churn_counts as (
+
+    select
+        churn_entries.industry,
+        churn_entries.merchant_id,
+        calendar.period_type,
+        calendar.period_start,
+        count(*) as lifecycle_churned
+    from churn_entries
+    inner join calendar
+        on churn_entries.churned_date between calendar.period_start and calendar.period_end
+    where churn_entries.live_run_start < calendar.period_start
+    group by churn_entries.industry, churn_entries.merchant_id, calendar.period_type, calendar.period_start
+
+),
+
+---------- one row per merchant and period, from its first active period
+
+merchant_starts as (
+
+    select industry, merchant_id, period_type, min(period_start) as first_period_start
+    from activity_counts
+    group by industry, merchant_id, period_type
+
+),
+
+spine as (
+
+    select
+        merchant_starts.industry,
+        merchant_starts.merchant_id,
+        calendar.period_type,
+        calendar.period_start,
+        calendar.period_end
+    from merchant_starts
+    inner join calendar
+        on merchant_starts.period_type = calendar.period_type
+        and calendar.period_start >= merchant_starts.first_period_start
+
+),
+
+combined as (
+
+    select
+        spine.*,
+        coalesce(activity_counts.active, 0) as active,
+        coalesce(lag(activity_counts.active) over by_period, 0) as active_previous,
+        coalesce(activity_counts.retained, 0) as retained,
+        coalesce(activity_counts.churned, 0) as churned,
+        coalesce(activity_counts.new_customers, 0) as new_customers,
+        coalesce(activity_counts.reactivated, 0) as reactivated,
+        sum(coalesce(live_changes_per_period.change, 0)) over (
+            partition by spine.industry, spine.merchant_id, spine.period_type
+            order by spine.period_start
+            rows between unbounded preceding and current row
+        ) as lifecycle_customers_at_start,
+        coalesce(lifecycle_churn_counts.lifecycle_churned, 0) as lifecycle_churned
+    from spine
+    left join activity_counts
+        on spine.industry = activity_counts.industry
+        and spine.merchant_id = activity_counts.merchant_id
+        and spine.period_type = activity_counts.period_type
+        and spine.period_start = activity_counts.period_start
+    left join live_changes_per_period
+        on spine.industry = live_changes_per_period.industry
+        and spine.merchant_id = live_changes_per_period.merchant_id
+        and spine.period_type = live_changes_per_period.period_type
+        and spine.period_start = live_changes_per_period.period_start
+    left join lifecycle_churn_counts
+        on spine.industry = lifecycle_churn_counts.industry
+        and spine.merchant_id = lifecycle_churn_counts.merchant_id
+        and spine.period_type = lifecycle_churn_counts.period_type
+        and spine.period_start = lifecycle_churn_counts.period_start
+    window by_period as (partition by spine.industry, spine.merchant_id, spine.period_type order by spine.period_start)
+
+)
+
+select
+    ---------- strings
+    period_type,
+
+    ---------- dates
+    period_start,
+    period_end,
+
+    ---------- ids
+    industry,
+    merchant_id,
+
+    ---------- activity churn
+    cast(active as bigint) as active,
+    cast(active_previous as bigint) as active_previous,
+    cast(retained as bigint) as retained,
+    cast(churned as bigint) as churned,
+    cast(new_customers as bigint) as new_customers,
+    cast(reactivated as bigint) as reactivated,
+    cast(case when active_previous > 0 then 1.0 * churned / active_previous end as decimal(9, 6)) as activity_churn_rate,
+    cast(case when active_previous > 0 then 1.0 - 1.0 * churned / active_previous end as decimal(9, 6)) as retention_rate,
+
+    ---------- lifecycle churn
+    cast(lifecycle_customers_at_start as bigint) as lifecycle_customers_at_start,
+    cast(lifecycle_churned as bigint) as lifecycle_churned,
+    cast(case when lifecycle_customers_at_start > 0 then 1.0 * lifecycle_churned / lifecycle_customers_at_start end
+        as decimal(9, 6)) as lifecycle_churn_rate
+
+from combined
