@@ -128,3 +128,16 @@
         ]) as breakpoint_date
     from {{ relation }}
 {%- endmacro %}
+
+{# The median of an expression within a group (nulls ignored). #}
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'customer_lifecycle')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__median(expression) -%}
+    median({{ expression }})
+{%- endmacro %}

@@ -8,16 +8,17 @@
   new is learned, so the stage can only change at these breakpoints:
     0. registration, before the first activity day (prospect)
     1. d itself (an activity day)
-    2. d + silent_after_days                 (turns at_risk)
-    3. d + churned_after_days                (turns churned)
+    2. d + silent_after_days                 (turns at_risk, once purchased)
+    3. d + churned_after_days                (turns churned, once purchased)
     4. first purchase + silent_after_days    (new -> active, when an
        interaction keeps a one-purchase customer alive)
     5. loyal_until_date                      (drops below loyal_min_orders_365d)
   At each breakpoint b the stage on b and on b - 1 are evaluated with the
   same rule; only breakpoints where they differ start an interval.
-  Window passes: one over activity days, a second one only for customers
-  whose interactions count (to carry the latest return from churn across
-  interaction days), and one over the resulting intervals.
+  Window passes: one over activity days (plain row facts where only
+  purchases count), a second one only for customers whose interactions
+  count (to carry the latest return from churn across interaction days),
+  and one over the resulting intervals.
 #}
 
 with
@@ -48,6 +49,33 @@ activity_days as (
     from {{ ref('int_activity_days_per_customer') }} as activity_days
     inner join customers
         on activity_days.customer_key = customers.customer_key
+
+),
+
+-- Where interactions count, customers are often active every few days. Split
+-- time into blocks of silent_after_days days; within a block two activity
+-- days are less than silent_after_days apart, so an interaction-only day
+-- strictly inside a block can change nothing (no silence reaches the window,
+-- no return, no purchase). Keeping each block's first and last activity day
+-- and every purchase day keeps every gap between blocks exact and yields the
+-- same intervals from far fewer rows.
+interacting_days as (
+
+    select *
+    from (
+        select
+            activity_days.*,
+            activity_date = min(activity_date) over silence_block
+                or activity_date = max(activity_date) over silence_block as is_block_edge
+        from activity_days
+        where counts_interactions
+        window silence_block as (
+            partition by
+                customer_key,
+                floor({{ days_between("cast('1970-01-01' as date)", 'activity_date') }} / silent_after_days)
+        )
+    ) as blocked
+    where is_purchase_day or is_block_edge
 
 ),
 
@@ -100,8 +128,7 @@ neighboured as (
         max(case when is_purchase_day then activity_date end) over before_day as last_purchase_date_before,
         max(loyal_until_date) over through_day as loyal_until_date,
         max(loyal_until_date) over before_day as loyal_until_date_before
-    from activity_days
-    where counts_interactions
+    from interacting_days
     window
         by_day as (partition by customer_key order by activity_date),
         through_day as (
@@ -175,8 +202,8 @@ breakpoints as (
     {{ breakpoints_from('known', [
         "case when is_first_day and registered_date < activity_date then registered_date end",
         "activity_date",
-        add_days('activity_date', 'silent_after_days'),
-        add_days('activity_date', 'churned_after_days'),
+        "case when purchase_days > 0 then " ~ add_days('activity_date', 'silent_after_days') ~ " end",
+        "case when purchase_days > 0 then " ~ add_days('activity_date', 'churned_after_days') ~ " end",
         "case when purchase_days = 1 and first_purchase_date < activity_date and "
             ~ add_days('first_purchase_date', 'silent_after_days') ~ " > activity_date then "
             ~ add_days('first_purchase_date', 'silent_after_days') ~ " end",
@@ -196,6 +223,10 @@ evaluated as (
         breakpoint_date,
         case
             when breakpoint_kind = 0 then 1
+            -- silence reaches silent_after_days / churned_after_days after a
+            -- purchase (only generated then): at_risk / churned by rules 2-3
+            when breakpoint_kind = 2 then 5
+            when breakpoint_kind = 3 then 6
             else {{ lifecycle_stage_code_on(
                 'breakpoint_date', 'purchase_days', 'activity_date', 'first_purchase_date',
                 'last_purchase_date', 'coalesce(return_date, latest_return_date_before)', 'loyal_until_date',
@@ -211,10 +242,9 @@ evaluated as (
                 add_days('breakpoint_date', -1), 'purchase_days_before', 'previous_activity_date',
                 'first_purchase_date', 'last_purchase_date_before', 'latest_return_date_before',
                 'loyal_until_date_before', 'silent_after_days', 'churned_after_days') }}
-            -- d + silent_after_days / d + churned_after_days: the day before, the
-            -- silence was one day shorter, so the stage differs (0 = "not the
-            -- same"), unless the customer has not purchased (prospect both days)
-            when breakpoint_kind in (2, 3) then case when purchase_days > 0 then 0 else 1 end
+            -- the day before, the silence was one day shorter: new/active/loyal/
+            -- reactivated before at_risk, at_risk before churned (silent < churned)
+            when breakpoint_kind in (2, 3) then null
             -- other breakpoints between activity days: the day before is judged
             -- on the same knowledge
             else {{ lifecycle_stage_code_on(

@@ -26,15 +26,13 @@ order_summaries as (
     select
         customer_key,
         count(*) as completed_orders,
-        count(distinct ordered_date) as purchase_days,
+        count(case when is_last_order_of_day then 1 end) as purchase_days,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at,
         max(ordered_date) as last_order_date,
         -- gaps between distinct purchase days (same-day orders are one occasion)
         count(case when days_since_previous_order > 0 then 1 end) as purchase_gaps,
-        percentile_cont(0.5) within group (
-            order by case when days_since_previous_order > 0 then days_since_previous_order end
-        ) as median_gap_days
+        {{ median('case when days_since_previous_order > 0 then days_since_previous_order end') }} as median_gap_days
     from {{ ref('int_orders_sequenced_per_customer') }}
     group by customer_key
 
@@ -94,7 +92,7 @@ industry_rhythms as (
 
     select
         industry,
-        percentile_cont(0.5) within group (order by median_gap_days) as industry_gap_days
+        {{ median('median_gap_days') }} as industry_gap_days
     from joined
     where has_own_rhythm
     group by industry
