@@ -290,7 +290,9 @@ select
     cast(new_customers as bigint) as new_customers,
     cast(reactivated as bigint) as reactivated,
     cast(case when active_previous > 0 then 1.0 * churned / active_previous end as decimal(9, 6)) as activity_churn_rate,
-    cast(case when active_previous > 0 then 1.0 - 1.0 * churned / active_previous end as decimal(9, 6)) as retention_rate,
+    -- 1 minus the published (rounded) churn rate, so the two always sum to 1
+    cast(1 - cast(case when active_previous > 0 then 1.0 * churned / active_previous end as decimal(9, 6))
+        as decimal(9, 6)) as retention_rate,
 
     ---------- lifecycle churn
     cast(lifecycle_customers_at_start as bigint) as lifecycle_customers_at_start,
