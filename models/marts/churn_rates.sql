@@ -50,61 +50,77 @@ activity as (
 
 ),
 
----------- activity churn
+---------- activity churn: one window pass over activity days
 
-customer_periods as (
+period_types as (
 
-    select distinct
-        activity.customer_key,
-        calendar.period_type,
-        calendar.period_start,
-        calendar.previous_period_start,
-        calendar.next_period_start
-    from activity
-    inner join calendar
-        on activity.activity_date between calendar.period_start and calendar.period_end
+    select 'week' as period_type
+    union all
+    select 'month' as period_type
 
 ),
 
-sequenced as (
+activity_neighbours as (
 
     select
-        *,
-        lag(period_start) over by_period as previous_active_start,
-        lead(period_start) over by_period as next_active_start
-    from customer_periods
-    window by_period as (partition by customer_key, period_type order by period_start)
+        customer_key,
+        activity_date,
+        lag(activity_date) over by_day as previous_activity_date,
+        lead(activity_date) over by_day as next_activity_date
+    from activity
+    window by_day as (partition by customer_key order by activity_date)
+
+),
+
+-- each activity day in its week and its month, with the periods of the
+-- customer's previous and next activity days
+activity_periods as (
+
+    select
+        activity_neighbours.customer_key,
+        period_types.period_type,
+        {{ period_start_of('period_types.period_type', 'activity_neighbours.activity_date') }} as period_start,
+        {{ period_start_of('period_types.period_type', 'activity_neighbours.previous_activity_date') }} as previous_active_start,
+        {{ period_start_of('period_types.period_type', 'activity_neighbours.next_activity_date') }} as next_active_start
+    from activity_neighbours
+    cross join period_types
 
 ),
 
 classified as (
 
-    -- the customer's status in a period they were active in
+    -- the first activity day of an active period decides the customer's status in it
     select
-        customer_key,
-        period_type,
-        period_start,
+        activity_periods.customer_key,
+        activity_periods.period_type,
+        activity_periods.period_start,
         case
-            when previous_active_start is null then 'new'
-            when previous_active_start = previous_period_start then 'retained'
+            when activity_periods.previous_active_start is null then 'new'
+            when activity_periods.previous_active_start = calendar.previous_period_start then 'retained'
             else 'reactivated'
         end as status
-    from sequenced
+    from activity_periods
+    inner join calendar
+        on activity_periods.period_type = calendar.period_type
+        and activity_periods.period_start = calendar.period_start
+    where activity_periods.previous_active_start is null
+        or activity_periods.previous_active_start <> activity_periods.period_start
 
     union all
 
-    -- churned in the period after an active period with no activity
+    -- the last activity day of an active period: churned in the next period
+    -- when the customer has no activity there
     select
-        sequenced.customer_key,
-        sequenced.period_type,
-        sequenced.next_period_start as period_start,
+        activity_periods.customer_key,
+        activity_periods.period_type,
+        next_period.period_start,
         'churned' as status
-    from sequenced
-    inner join calendar
-        on sequenced.period_type = calendar.period_type
-        and sequenced.next_period_start = calendar.period_start
-    where sequenced.next_active_start is null
-        or sequenced.next_active_start <> sequenced.next_period_start
+    from activity_periods
+    inner join calendar as next_period
+        on activity_periods.period_type = next_period.period_type
+        and activity_periods.period_start = next_period.previous_period_start
+    where activity_periods.next_active_start is null
+        or activity_periods.next_active_start > next_period.period_start
 
 ),
 
@@ -136,6 +152,7 @@ history as (
         merchant_id,
         customer_id,
         lifecycle_stage,
+        previous_stage,
         valid_from,
         valid_to,
         lifecycle_stage in ('new', 'active', 'loyal', 'at_risk', 'reactivated') as is_live
@@ -158,54 +175,73 @@ live_changes as (
 live_changes_per_period as (
 
     select
-        industry,
-        merchant_id,
-        period_type,
-        case period_type
-            when 'week' then {{ add_days('cast(' ~ dbt.date_trunc('week', 'change_date') ~ ' as date)', 7) }}
-            else cast({{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'change_date')) }} as date)
-        end as period_start,
-        sum(change) as change
+        live_changes.industry,
+        live_changes.merchant_id,
+        period_types.period_type,
+        {{ next_period_start_of('period_types.period_type', 'live_changes.change_date') }} as period_start,
+        sum(live_changes.change) as change
     from live_changes
-    cross join (select 'week' as period_type union all select 'month' as period_type) as period_types
+    cross join period_types
     group by 1, 2, 3, 4
 
 ),
 
--- the live run a churned interval ends started after the last non-live interval before it
-churn_entries as (
+-- churn entries per period, and the days on which a live run starts (a live
+-- stage right after prospect or churned, or a timeline that starts live)
+churn_periods as (
 
-    select industry, merchant_id, valid_from as churned_date, live_run_start
-    from (
-        select
-            *,
-            coalesce(
-                max(case when not is_live then valid_to end) over before_interval,
-                min(valid_from) over (partition by merchant_id, customer_id)
-            ) as live_run_start
-        from history
-        window before_interval as (
-            partition by merchant_id, customer_id order by valid_from
-            rows between unbounded preceding and 1 preceding
-        )
-    ) as runs
-    where lifecycle_stage = 'churned'
+    select
+        history.industry,
+        history.merchant_id,
+        history.customer_id,
+        period_types.period_type,
+        {{ period_start_of('period_types.period_type', 'history.valid_from') }} as period_start,
+        history.valid_from as churned_date
+    from history
+    cross join period_types
+    where history.lifecycle_stage = 'churned'
 
 ),
 
+run_start_periods as (
+
+    select
+        history.merchant_id,
+        history.customer_id,
+        period_types.period_type,
+        {{ period_start_of('period_types.period_type', 'history.valid_from') }} as period_start,
+        history.valid_from as run_start_date
+    from history
+    cross join period_types
+    where history.is_live
+        and (history.previous_stage is null or history.previous_stage in ('prospect', 'churned'))
+
+),
+
+-- a customer who churns during a period was in its base unless their live
+-- run started in that same period (then they were not live when it began)
 lifecycle_churn_counts as (
 
     select
-        churn_entries.industry,
-        churn_entries.merchant_id,
-        calendar.period_type,
-        calendar.period_start,
+        churn_periods.industry,
+        churn_periods.merchant_id,
+        churn_periods.period_type,
+        churn_periods.period_start,
         count(*) as lifecycle_churned
-    from churn_entries
+    from churn_periods
     inner join calendar
-        on churn_entries.churned_date between calendar.period_start and calendar.period_end
-    where churn_entries.live_run_start < calendar.period_start
-    group by churn_entries.industry, churn_entries.merchant_id, calendar.period_type, calendar.period_start
+        on churn_periods.period_type = calendar.period_type
+        and churn_periods.period_start = calendar.period_start
+    where not exists (
+        select 1
+        from run_start_periods
+        where run_start_periods.merchant_id = churn_periods.merchant_id
+            and run_start_periods.customer_id = churn_periods.customer_id
+            and run_start_periods.period_type = churn_periods.period_type
+            and run_start_periods.period_start = churn_periods.period_start
+            and run_start_periods.run_start_date <= churn_periods.churned_date
+    )
+    group by churn_periods.industry, churn_periods.merchant_id, churn_periods.period_type, churn_periods.period_start
 
 ),
 

@@ -26,7 +26,7 @@ churn_entries as (
     select history.industry, history.merchant_id, history.customer_id, history.valid_from as churned_date, calendar.week_start
     from {{ ref('customer_stage_history') }} as history
     inner join calendar
-        on history.valid_from between calendar.week_start and calendar.week_end
+        on cast({{ dbt.date_trunc('week', 'history.valid_from') }} as date) = calendar.week_start
     where history.lifecycle_stage = 'churned'
 
 ),

@@ -65,7 +65,7 @@ entries as (
         count(case when history.lifecycle_stage = 'reactivated' then 1 end) as reactivated_customers
     from history
     inner join calendar
-        on history.valid_from between calendar.week_start and calendar.week_end
+        on cast({{ dbt.date_trunc('week', 'history.valid_from') }} as date) = calendar.week_start
     where history.lifecycle_stage in ('new', 'churned', 'reactivated')
     group by history.industry, calendar.week_start
 
@@ -125,7 +125,7 @@ ratings as (
     inner join {{ ref('nps_rating_categories') }} as categories
         on interactions.rating = categories.rating
     inner join calendar
-        on interactions.occurred_date between calendar.week_start and calendar.week_end
+        on cast({{ dbt.date_trunc('week', 'interactions.occurred_date') }} as date) = calendar.week_start
     where interactions.rating is not null
     group by customers.industry, calendar.week_start
 
