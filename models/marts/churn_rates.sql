@@ -172,15 +172,23 @@ live_changes as (
 
 -- "at period start" = at the end of the day before period_start, so a change
 -- dated d first counts in the period after the one containing d
+live_changes_per_day as (
+
+    select industry, merchant_id, change_date, sum(change) as change
+    from live_changes
+    group by industry, merchant_id, change_date
+
+),
+
 live_changes_per_period as (
 
     select
-        live_changes.industry,
-        live_changes.merchant_id,
+        live_changes_per_day.industry,
+        live_changes_per_day.merchant_id,
         period_types.period_type,
-        {{ next_period_start_of('period_types.period_type', 'live_changes.change_date') }} as period_start,
-        sum(live_changes.change) as change
-    from live_changes
+        {{ next_period_start_of('period_types.period_type', 'live_changes_per_day.change_date') }} as period_start,
+        sum(live_changes_per_day.change) as change
+    from live_changes_per_day
     cross join period_types
     group by 1, 2, 3, 4
 
