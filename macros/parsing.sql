@@ -14,7 +14,13 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp_utc(column) -%}
-    timezone('UTC', try_cast(nullif(trim({{ column }}), '') as timestamptz))
+    {#- fast path for the common 'YYYY-MM-DD HH:MM:SS' (no offset: UTC); anything
+        else goes through the full parser, which honours offsets. A plain cast to
+        timestamp would silently drop an offset, hence timestamptz. -#}
+    coalesce(
+        try_strptime(trim({{ column }}), '%Y-%m-%d %H:%M:%S'),
+        timezone('UTC', try_cast(nullif(trim({{ column }}), '') as timestamptz))
+    )
 {%- endmacro %}
 
 {# A cast that yields null instead of failing (dbt.safe_cast is a plain cast on some adapters). #}

@@ -11,11 +11,14 @@ This is the contract between a user's exports and the dbt sources:
   nulls); other columns are ignored;
 * every value lands as text. Parsing happens in dbt staging, where a value
   that does not parse sends its row to quarantine with a reason instead of
-  failing the load. Each row gets ``_raw_row_id`` (1..n per entity, file order)
-  and ``_source_file`` so any quarantined row can be traced to its origin.
+  failing the load. Each row gets ``_raw_row_id`` (unique per entity, in file
+  order; 1..n for a single file) and ``_source_file``, so any quarantined row
+  can be traced to its origin;
+* Parquet lands as a view over the files (no copy); CSV is parsed once into a
+  table. See DECISIONLOG.md.
 
-The load replaces all raw tables in one transaction, so dbt never sees a mix
-of old and new raw data.
+The load replaces all raw relations in one transaction, so dbt never sees a
+mix of old and new definitions.
 """
 
 from __future__ import annotations
@@ -116,16 +119,36 @@ def find_entity_files(raw_dir: Path, entity: Entity) -> tuple[str, list[Path]] |
     return formats.pop(), files
 
 
+def _quoted_list(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
 def _reader_sql(fmt: str, files: list[Path]) -> str:
-    file_list = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
     if fmt == "parquet":
-        return f"read_parquet({file_list}, union_by_name = true, filename = '_source_file')"
+        return (
+            f"read_parquet({_quoted_list(files)}, union_by_name = true, filename = '_source_file', "
+            "file_row_number = true)"
+        )
     # all_varchar: a CSV's values stay text, so a bad timestamp is quarantined in
     # staging instead of failing (or being guessed at) during the load.
     return (
-        f"read_csv({file_list}, header = true, all_varchar = true, union_by_name = true, "
+        f"read_csv({_quoted_list(files)}, header = true, all_varchar = true, union_by_name = true, "
         "filename = '_source_file')"
     )
+
+
+def _row_id_sql(fmt: str, files: list[Path]) -> str:
+    """A stable, unique row id in file order.
+
+    Parquet: the reader's own row number, offset by 10^12 per file for a folder
+    of files, so it does not depend on scan order. CSV has no such number; its
+    rows are numbered once while the landing step copies it into a table.
+    """
+    if fmt == "parquet":
+        if len(files) == 1:
+            return "file_row_number + 1"
+        return f"(list_position({_quoted_list(files)}, _source_file) - 1) * 1000000000000 + file_row_number + 1"
+    return "row_number() over ()"
 
 
 def _select_for(entity: Entity, fmt: str, files: list[Path], con: duckdb.DuckDBPyConnection) -> str:
@@ -145,7 +168,7 @@ def _select_for(entity: Entity, fmt: str, files: list[Path], con: duckdb.DuckDBP
         else:
             columns.append(f"cast(null as varchar) as {column}")
     return (
-        "select row_number() over () as _raw_row_id, "
+        f"select cast({_row_id_sql(fmt, files)} as bigint) as _raw_row_id, "
         + ", ".join(columns)
         + ", cast(_source_file as varchar) as _source_file"
         + f" from {reader}"
@@ -196,15 +219,24 @@ def land_raw_data(raw_dir: Path, duckdb_path: Path) -> dict[str, dict]:
                 continue
             fmt, files = found
             selects[entity.name] = (
-                _select_for(entity, fmt, files, con),
-                {"files": [str(f) for f in files], "format": fmt},
+                _select_for(entity, fmt, [f.resolve() for f in files], con),
+                {"files": [str(f.resolve()) for f in files], "format": fmt},
             )
 
         loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         con.execute("begin transaction")
         con.execute("create schema if not exists raw")
         for name, (sql, meta) in selects.items():
-            con.execute(f"create or replace table raw.{name} as {sql}")
+            # Parquet is already typed and columnar: a view reads it in place (no
+            # copy of millions of rows). CSV is parsed once, as text, into a table.
+            kind = "view" if meta["format"] == "parquet" else "table"
+            existing = con.execute(
+                "select table_type from information_schema.tables where table_schema = 'raw' and table_name = ?",
+                [name],
+            ).fetchone()
+            if existing is not None:
+                con.execute(f"drop {'view' if existing[0] == 'VIEW' else 'table'} raw.{name}")
+            con.execute(f"create {kind} raw.{name} as {sql}")
             meta["rows"] = con.execute(f"select count(*) from raw.{name}").fetchone()[0]
         con.execute(
             "create or replace table raw._load_log (entity varchar, source_format varchar, "

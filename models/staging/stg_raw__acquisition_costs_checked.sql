@@ -31,36 +31,21 @@ validated as (
             when spend_month is null then 'unparseable_month'
             when spend is null then 'invalid_spend'
             when spend < 0 then 'negative_spend'
-        end as row_error
+        end as row_error,
+        {{ row_fingerprint(['spend']) }} as content_fingerprint
     from parsed
 
 ),
 
-sequenced as (
-
-    select
-        *,
-        row_number() over (
-            partition by acquisition_channel, spend_month, row_error is null order by raw_row_id
-        ) as key_occurrence,
-        first_value(spend) over (
-            partition by acquisition_channel, spend_month, row_error is null order by raw_row_id
-        ) as first_spend
-    from validated
-
-)
+{{ deduplicate('validated', ['acquisition_channel', 'spend_month'], 'duplicate_channel_month') }}
 
 select
     raw_row_id,
     acquisition_channel,
     spend_month,
     spend,
-    case
-        when row_error is not null then row_error
-        when key_occurrence > 1 and spend = first_spend then 'exact_duplicate'
-        when key_occurrence > 1 then 'duplicate_channel_month'
-    end as quarantine_reason,
-    source_file,
-    raw_month,
-    raw_spend
-from sequenced
+    quarantine_reason,
+    case when quarantine_reason is not null then source_file end as source_file,
+    case when quarantine_reason is not null then raw_month end as raw_month,
+    case when quarantine_reason is not null then raw_spend end as raw_spend
+from deduplicated

@@ -52,19 +52,7 @@ validated as (
 
 ),
 
-sequenced as (
-
-    select
-        *,
-        row_number() over (
-            partition by merchant_id, customer_id, row_error is null order by raw_row_id
-        ) as key_occurrence,
-        first_value(content_fingerprint) over (
-            partition by merchant_id, customer_id, row_error is null order by raw_row_id
-        ) as first_content_fingerprint
-    from validated
-
-)
+{{ deduplicate('validated', ['merchant_id', 'customer_id'], 'duplicate_customer_id') }}
 
 select
     raw_row_id,
@@ -77,11 +65,7 @@ select
     registered_at,
     cast(registered_at as date) as registered_date,
     coalesce(cast(registered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
-    case
-        when row_error is not null then row_error
-        when key_occurrence > 1 and content_fingerprint = first_content_fingerprint then 'exact_duplicate'
-        when key_occurrence > 1 then 'duplicate_customer_id'
-    end as quarantine_reason,
-    source_file,
-    raw_registered_at
-from sequenced
+    quarantine_reason,
+    case when quarantine_reason is not null then source_file end as source_file,
+    case when quarantine_reason is not null then raw_registered_at end as raw_registered_at
+from deduplicated

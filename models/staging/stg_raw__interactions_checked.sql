@@ -62,23 +62,18 @@ validated as (
 
 ),
 
-sequenced as (
+keyed as (
 
     -- with an interaction_id, the first row of each id wins; without one,
     -- only rows identical in every field are treated as duplicates
     select
         *,
-        row_number() over (
-            partition by coalesce(source_interaction_id, cast(content_fingerprint as varchar)), row_error is null
-            order by raw_row_id
-        ) as key_occurrence,
-        first_value(content_fingerprint) over (
-            partition by coalesce(source_interaction_id, cast(content_fingerprint as varchar)), row_error is null
-            order by raw_row_id
-        ) as first_content_fingerprint
+        coalesce(source_interaction_id, 'fingerprint-' || cast(content_fingerprint as varchar)) as dedupe_key
     from validated
 
-)
+),
+
+{{ deduplicate('keyed', ['dedupe_key'], 'duplicate_interaction_id') }}
 
 select
     raw_row_id,
@@ -91,12 +86,8 @@ select
     occurred_at,
     cast(occurred_at as date) as occurred_date,
     coalesce(cast(occurred_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
-    case
-        when row_error is not null then row_error
-        when key_occurrence > 1 and content_fingerprint = first_content_fingerprint then 'exact_duplicate'
-        when key_occurrence > 1 then 'duplicate_interaction_id'
-    end as quarantine_reason,
-    source_file,
-    raw_rating,
-    raw_occurred_at
-from sequenced
+    quarantine_reason,
+    case when quarantine_reason is not null then source_file end as source_file,
+    case when quarantine_reason is not null then raw_rating end as raw_rating,
+    case when quarantine_reason is not null then raw_occurred_at end as raw_occurred_at
+from deduplicated

@@ -30,27 +30,13 @@ validated as (
 
 ),
 
-sequenced as (
-
-    select
-        *,
-        row_number() over (partition by merchant_id, row_error is null order by raw_row_id) as key_occurrence,
-        first_value(content_fingerprint) over (
-            partition by merchant_id, row_error is null order by raw_row_id
-        ) as first_content_fingerprint
-    from validated
-
-)
+{{ deduplicate('validated', ['merchant_id'], 'duplicate_merchant_id') }}
 
 select
     raw_row_id,
     merchant_id,
     industry,
     merchant_name,
-    case
-        when row_error is not null then row_error
-        when key_occurrence > 1 and content_fingerprint = first_content_fingerprint then 'exact_duplicate'
-        when key_occurrence > 1 then 'duplicate_merchant_id'
-    end as quarantine_reason,
-    source_file
-from sequenced
+    quarantine_reason,
+    case when quarantine_reason is not null then source_file end as source_file
+from deduplicated

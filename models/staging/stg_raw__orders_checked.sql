@@ -75,21 +75,7 @@ validated as (
 
 ),
 
-sequenced as (
-
-    -- among usable rows, the first row of an order_id wins; later ones are
-    -- exact duplicates (same content) or conflicting re-uses of the id
-    select
-        *,
-        row_number() over (
-            partition by order_id, row_error is null order by raw_row_id
-        ) as order_id_occurrence,
-        first_value(content_fingerprint) over (
-            partition by order_id, row_error is null order by raw_row_id
-        ) as first_content_fingerprint
-    from validated
-
-)
+{{ deduplicate('validated', ['order_id'], 'duplicate_order_id') }}
 
 select
     raw_row_id,
@@ -105,14 +91,9 @@ select
     ordered_at,
     cast(ordered_at as date) as ordered_date,
     coalesce(cast(ordered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
-    case
-        when row_error is not null then row_error
-        when order_id_occurrence > 1 and content_fingerprint = first_content_fingerprint
-            then 'exact_duplicate'
-        when order_id_occurrence > 1 then 'duplicate_order_id'
-    end as quarantine_reason,
-    source_file,
-    raw_amount,
-    raw_cost,
-    raw_ordered_at
-from sequenced
+    quarantine_reason,
+    case when quarantine_reason is not null then source_file end as source_file,
+    case when quarantine_reason is not null then raw_amount end as raw_amount,
+    case when quarantine_reason is not null then raw_cost end as raw_cost,
+    case when quarantine_reason is not null then raw_ordered_at end as raw_ordered_at
+from deduplicated

@@ -1,0 +1,78 @@
+{#
+  Duplicate handling shared by every staging *_checked model.
+
+  Given a CTE with raw_row_id, row_error (null when the row is usable),
+  content_fingerprint and the key columns, returns CTE text defining
+  `deduplicated`: the same rows plus quarantine_reason. Among usable rows that
+  share a key, the first in file order (lowest raw_row_id) wins; later ones are
+  'exact_duplicate' when their content matches the winner's, else
+  duplicate_reason. A row that fails validation never claims a key.
+
+  Only keys that occur more than once are materialised, found through a hash
+  aggregate on a 64-bit hash of the key, so the common case costs one integer
+  aggregate and a join against a small table, not a window sort over every row.
+#}
+{% macro deduplicate(validated_cte, key_columns, duplicate_reason) %}
+{%- set keys = key_columns | join(', ') -%}
+usable_key_hashes as (
+
+    -- pre-filter on a 64-bit hash of the key: grouping millions of integers is
+    -- far cheaper than grouping millions of strings
+    select {{ customer_lifecycle.row_fingerprint(key_columns) }} as key_hash
+    from {{ validated_cte }}
+    where row_error is null
+    group by 1
+    having count(*) > 1
+
+),
+
+repeated_keys as (
+
+    -- the exact check on the few candidate keys (hash collisions drop out here)
+    select
+        {{ keys }},
+        min(raw_row_id) as first_raw_row_id,
+        {{ customer_lifecycle.value_at_min('content_fingerprint', 'raw_row_id') }} as first_content_fingerprint
+    from {{ validated_cte }}
+    where row_error is null
+      and {{ customer_lifecycle.row_fingerprint(key_columns) }} in (select key_hash from usable_key_hashes)
+    group by {{ keys }}
+    having count(*) > 1
+
+),
+
+deduplicated as (
+
+    select
+        {{ validated_cte }}.*,
+        case
+            when {{ validated_cte }}.row_error is not null then {{ validated_cte }}.row_error
+            when repeated_keys.first_raw_row_id is null then null
+            when {{ validated_cte }}.raw_row_id = repeated_keys.first_raw_row_id then null
+            when {{ validated_cte }}.content_fingerprint = repeated_keys.first_content_fingerprint
+                then 'exact_duplicate'
+            else '{{ duplicate_reason }}'
+        end as quarantine_reason
+    from {{ validated_cte }}
+    left join repeated_keys
+        on {% for key in key_columns -%}
+            {{ validated_cte }}.{{ key }} = repeated_keys.{{ key }}
+            {% if not loop.last %}and {% endif %}
+        {%- endfor %}
+        and {{ validated_cte }}.row_error is null
+
+)
+{% endmacro %}
+
+{# The value of `value_column` on the row with the smallest `order_column`. #}
+{% macro value_at_min(value_column, order_column) -%}
+    {{ return(adapter.dispatch('value_at_min', 'customer_lifecycle')(value_column, order_column)) }}
+{%- endmacro %}
+
+{% macro default__value_at_min(value_column, order_column) -%}
+    min_by({{ value_column }}, {{ order_column }})
+{%- endmacro %}
+
+{% macro duckdb__value_at_min(value_column, order_column) -%}
+    arg_min({{ value_column }}, {{ order_column }})
+{%- endmacro %}

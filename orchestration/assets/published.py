@@ -1,0 +1,37 @@
+"""The published copy of the marts and audit tables that BI tools read."""
+
+import dagster as dg
+
+from orchestration import settings
+from orchestration.assets.dbt import model_keys_in_layers
+from orchestration.publish import PUBLISHED_SCHEMAS, publish
+
+PUBLISHED_LAYERS = PUBLISHED_SCHEMAS  # dbt folders marts/ and audit/ build schemas of the same name
+
+
+@dg.asset(
+    name="published_marts",
+    group_name="publish",
+    deps=model_keys_in_layers(PUBLISHED_LAYERS),
+    kinds={"duckdb"},
+    description=(
+        "Every table of the marts and audit schemas, copied from the working database into "
+        "PUBLISH_PATH (DuckDB format v1.5.0, readable by DuckDB 1.x BI tools) and swapped in "
+        "atomically, so readers never see a half-built file."
+    ),
+)
+def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    source, target = settings.duckdb_path(), settings.publish_path()
+    tables = publish(source, target)
+    if not tables:
+        context.log.warning(f"no tables in schemas {', '.join(PUBLISHED_SCHEMAS)} yet; published them empty.")
+    return dg.MaterializeResult(
+        metadata={
+            "publish_path": dg.MetadataValue.path(str(target)),
+            "source_path": dg.MetadataValue.path(str(source)),
+            "storage_version": settings.STORAGE_COMPATIBILITY_VERSION,
+            "tables": len(tables),
+            "dagster/row_count": sum(table.rows for table in tables),
+            "row_counts": dg.MetadataValue.json({table.qualified_name: table.rows for table in tables}),
+        }
+    )

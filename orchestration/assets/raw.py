@@ -1,0 +1,123 @@
+"""Raw landing: the assets upstream of the dbt source `raw`.
+
+One asset per raw table, keyed exactly as dagster-dbt keys the source tables
+(``raw/<table>``), so every staging model hangs off the table it reads. A
+single step produces them all because the landing replaces the raw schema in
+one transaction.
+
+When the default landing folder holds no orders, the demo data is generated
+into it first (never into a RAW_DATA_DIR the user set).
+"""
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration import settings
+from orchestration.assets.config import AsOfConfig
+from orchestration.dbt_args import resolve_as_of_date
+from orchestration.landing import ENTITIES, RawDataError, land_raw_data, raw_dir_has_orders
+
+RAW_SOURCE = "raw"
+LOAD_LOG = "_load_log"
+RAW_TABLES: tuple[str, ...] = (*(entity.name for entity in ENTITIES), LOAD_LOG)
+
+
+def raw_asset_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey([RAW_SOURCE, table])
+
+
+def raw_dir_fingerprint(raw_dir: Path) -> str | None:
+    """A digest of the landing folder's files (path, size, mtime); None if it has none.
+
+    Hidden files are ignored: writers such as the demo generator build files
+    under a hidden temporary name and rename them into place.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return None
+    entries = []
+    for path in sorted(raw_dir.rglob("*")):
+        relative = path.relative_to(raw_dir)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        stat = path.stat()
+        entries.append(f"{relative.as_posix()}\t{stat.st_size}\t{stat.st_mtime_ns}")
+    if not entries:
+        return None
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()[:20]
+
+
+def generate_demo_data_if_needed(raw_dir: Path, as_of: dt.date, log) -> dict[str, int] | None:
+    if not settings.raw_data_dir_is_default() or raw_dir_has_orders(raw_dir):
+        return None
+    from orchestration import demo_data  # numpy/pyarrow only when demo data is needed
+
+    log.info(
+        f"{raw_dir} holds no orders: generating {settings.DEMO_ORDERS:,} demo orders "
+        f"(seed {settings.DEMO_SEED}, ending {as_of})."
+    )
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    return demo_data.generate(raw_dir, n_orders=settings.DEMO_ORDERS, end_date=as_of, seed=settings.DEMO_SEED)
+
+
+def _description(table: str) -> str:
+    if table == LOAD_LOG:
+        return "One row per raw entity of the last load: files read, row count, load time."
+    entity = next(entity for entity in ENTITIES if entity.name == table)
+    need = "required" if entity.required else "optional: an empty table when no file is given"
+    return f"raw.{table}, landed from RAW_DATA_DIR ({need}); {entity.describe()}."
+
+
+@dg.multi_asset(
+    name="raw_landing",
+    specs=[
+        dg.AssetSpec(
+            key=raw_asset_key(table),
+            group_name=RAW_SOURCE,
+            description=_description(table),
+            kinds={"duckdb"},
+            metadata={"dagster/table_name": f"{RAW_SOURCE}.{table}"},
+        )
+        for table in RAW_TABLES
+    ],
+)
+def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
+    """Land RAW_DATA_DIR into the `raw` schema (generating demo data into the default folder if empty)."""
+    raw_dir = settings.raw_data_dir()
+    duckdb_path = settings.duckdb_path()
+    as_of = resolve_as_of_date(config.as_of_date)
+    generated = generate_demo_data_if_needed(raw_dir, as_of, context.log)
+    fingerprint = raw_dir_fingerprint(raw_dir)
+
+    try:
+        loaded = land_raw_data(raw_dir, duckdb_path)
+    except RawDataError as error:
+        # The data contract message is the whole story: show it as the failure.
+        raise dg.Failure(
+            description=str(error),
+            metadata={"raw_data_dir": dg.MetadataValue.path(str(raw_dir))},
+            allow_retries=False,
+        ) from error
+
+    common = {
+        "raw_data_dir": dg.MetadataValue.path(str(raw_dir)),
+        "raw_fingerprint": fingerprint or "",
+        "demo_data_generated": generated is not None,
+    }
+    for table, meta in loaded.items():
+        yield dg.MaterializeResult(
+            asset_key=raw_asset_key(table),
+            metadata={
+                **common,
+                "dagster/row_count": meta["rows"],
+                "format": meta["format"] or "none (no file: empty table)",
+                "files": dg.MetadataValue.json(meta["files"]),
+            },
+        )
+    yield dg.MaterializeResult(
+        asset_key=raw_asset_key(LOAD_LOG),
+        metadata={**common, "dagster/row_count": len(loaded), "duckdb_path": dg.MetadataValue.path(str(duckdb_path))},
+    )

@@ -1,0 +1,109 @@
+"""`make bench SCALE=<orders>`: generate, land and build at a given size; print figures.
+
+Everything goes under data/bench/ (its own raw folder, database and dbt target
+folder), so a benchmark never touches the demo database. Figures printed:
+demo-data generation time, landing time, per-model and per-test wall time
+from dbt's run_results.json, total wall time and peak memory (RSS) of each
+step. There are no assertions: the numbers go in the closing notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orchestration import settings
+from orchestration.landing import land_raw_data
+
+
+def _peak_rss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def _timed(label: str, fn):
+    start = time.perf_counter()
+    value = fn()
+    seconds = time.perf_counter() - start
+    print(f"{label:<28} {seconds:>8.1f} s", flush=True)
+    return value, seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, required=True, help="number of raw orders")
+    parser.add_argument("--as-of", default="", help="AS_OF_DATE (default: the data's end date)")
+    parser.add_argument("--seed", type=int, default=settings.DEMO_SEED)
+    parser.add_argument("--select", default="", help="optional dbt --select (default: everything)")
+    args = parser.parse_args(argv)
+
+    bench_dir = settings.PROJECT_DIR / "data" / "bench"
+    raw_dir = bench_dir / f"raw_{args.scale}"
+    db_path = bench_dir / f"bench_{args.scale}.duckdb"
+    target_dir = bench_dir / f"target_{args.scale}"
+    end_date = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date(2026, 11, 1)
+    as_of = end_date.isoformat()
+
+    print(f"Benchmark: {args.scale:,} orders, as of {as_of}")
+    print(f"  raw data : {raw_dir}\n  database : {db_path}\n")
+
+    totals: dict[str, float] = {}
+    if not (raw_dir / "orders.parquet").exists():
+        from orchestration.demo_data import generate
+
+        counts, totals["generate"] = _timed(
+            "generate demo data", lambda: generate(raw_dir, args.scale, end_date, args.seed)
+        )
+        print("  rows: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
+    else:
+        print("generate demo data            (reusing existing files)")
+
+    if db_path.exists():
+        db_path.unlink()
+    _, totals["land"] = _timed("land raw files", lambda: land_raw_data(raw_dir, db_path))
+    land_rss = _peak_rss_mb(resource.RUSAGE_SELF)
+
+    env = dict(os.environ, DUCKDB_PATH=str(db_path), AS_OF_DATE=as_of, DBT_TARGET_PATH=str(target_dir))
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    command = [dbt, "build", "--profiles-dir", str(settings.PROJECT_DIR), "--project-dir",
+               str(settings.PROJECT_DIR), "--vars", json.dumps({"as_of_date": as_of})]
+    if args.select:
+        command += ["--select", args.select]
+    completed, totals["dbt build"] = _timed(
+        "dbt build (models + tests)",
+        lambda: subprocess.run(command, env=env, capture_output=True, text=True),
+    )
+    dbt_rss = _peak_rss_mb(resource.RUSAGE_CHILDREN)
+    if completed.returncode != 0:
+        print(completed.stdout[-5000:])
+        print("dbt build failed", file=sys.stderr)
+        return completed.returncode
+
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    models = [r for r in results if r["unique_id"].startswith("model.")]
+    tests = [r for r in results if r["unique_id"].startswith(("test.", "unit_test."))]
+    seeds = [r for r in results if r["unique_id"].startswith("seed.")]
+
+    print("\nPer model (wall seconds, slowest first):")
+    for r in sorted(models, key=lambda r: -r["execution_time"]):
+        print(f"  {r['unique_id'].split('.')[-1]:<44} {r['execution_time']:>7.2f}")
+    layer_totals: dict[str, float] = {}
+    for r in models:
+        layer = r["unique_id"].split(".")[-1].split("_")[0]
+        layer_totals[layer] = layer_totals.get(layer, 0.0) + r["execution_time"]
+    print("\nSum of model times by prefix: " + ", ".join(f"{k}={v:.1f}s" for k, v in sorted(layer_totals.items())))
+    print(f"Tests: {len(tests)} ran, {sum(r['execution_time'] for r in tests):.1f} s in all; "
+          f"seeds {sum(r['execution_time'] for r in seeds):.1f} s")
+    print(f"\nTotal wall (land + dbt build): {totals['land'] + totals['dbt build']:.1f} s")
+    print(f"Peak RSS: generate + land (this process) {land_rss:,.0f} MB; dbt build {dbt_rss:,.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Print where the outputs are and a short summary of the last build.
+
+Used by `make run`; opens the working database read-only, so it never takes
+the writer's lock.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import duckdb
+
+from orchestration import settings
+
+# Headline figures, each shown only when the tables it reads exist.
+HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
+    (
+        "Customers by lifecycle stage",
+        ("marts.customers",),
+        "select lifecycle_stage, count(*) as customers from marts.customers group by 1 order by 2 desc",
+    ),
+    (
+        "M+1 repurchase rate by industry (mature cohorts)",
+        ("marts.repurchase_cohorts",),
+        """select industry,
+                  sum(cohort_customers) as first_time_buyers,
+                  sum(returning_customers) as returned_next_month,
+                  round(100.0 * sum(returning_customers) / nullif(sum(cohort_customers), 0), 1) as repurchase_rate_pct
+           from marts.repurchase_cohorts
+           where months_since_first_order = 1
+           group by 1 order by 1""",
+    ),
+    (
+        "Monthly activity churn, last complete month, by industry",
+        ("marts.churn_rates",),
+        """with last_month as (
+               select max(period_start) as period_start from marts.churn_rates
+               where period_type = 'month'
+                 and period_start < date_trunc('month', (select max(as_of_date) from marts.customers)))
+           select industry, sum(active_previous) as active_previous, sum(churned) as churned,
+                  round(100.0 * sum(churned) / nullif(sum(active_previous), 0), 1) as churn_rate_pct
+           from marts.churn_rates join last_month using (period_start)
+           where period_type = 'month'
+           group by 1 order by 1""",
+    ),
+    (
+        "CLV tiers",
+        ("marts.clv_tiers",),
+        "select * from marts.clv_tiers order by 1, 2",
+    ),
+    (
+        "Interventions for today by reason",
+        ("marts.interventions",),
+        "select reason_code, count(*) as customers from marts.interventions group by 1 order by 2 desc",
+    ),
+    (
+        "Row reconciliation (raw = clean + quarantined)",
+        ("audit.row_reconciliation",),
+        "select *, raw_rows = clean_rows + quarantined_rows as reconciles from audit.row_reconciliation order by entity",
+    ),
+    (
+        "Quarantined rows by reason",
+        ("audit.quarantine_reasons",),
+        "select * from audit.quarantine_reasons order by entity, quarantined_rows desc",
+    ),
+]
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _print_table(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    result = con.sql(sql)
+    print(result)
+
+
+def main() -> int:
+    db = settings.duckdb_path()
+    if not db.exists():
+        print(f"No database at {db}: run `make run` first.", file=sys.stderr)
+        return 1
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        print()
+        print(f"Working database : {db}")
+        publish = settings.publish_path()
+        if publish.exists():
+            print(f"Published marts  : {publish}  (point BI tools here; DuckDB >= 1.5 can open it)")
+        print(f"Raw data         : {settings.raw_data_dir()}")
+        as_of = None
+        if "customers" in _tables(con, "marts"):
+            as_of = con.execute("select max(as_of_date) from marts.customers").fetchone()[0]
+        if as_of is not None:
+            print(f"As of            : {as_of}")
+        print()
+        marts = _tables(con, "marts")
+        if marts:
+            print("Mart tables (rows):")
+            for name in marts:
+                rows = con.execute(f'select count(*) from marts."{name}"').fetchone()[0]
+                print(f"  marts.{name:<32} {rows:>12,}")
+        else:
+            print("No mart tables yet.")
+        print()
+        present = {f"{s}.{t}" for s in ("marts", "audit") for t in _tables(con, s)}
+        for title, needs, sql in HEADLINES:
+            if all(n in present for n in needs):
+                print(title)
+                _print_table(con, sql)
+    finally:
+        con.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""Fixtures for the Dagster tests: a parsed dbt manifest and a private Dagster home.
+
+The definitions read the manifest when imported, so `defs` parses the dbt
+project into a private target folder (DBT_TARGET_PATH if set, else a temp
+folder), points DBT_TARGET_PATH there, and only then imports
+orchestration.definitions (reloading it if something imported it earlier).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_parse(project_dir: Path, target_path: Path) -> None:
+    env = dict(
+        os.environ,
+        DBT_TARGET_PATH=str(target_path),
+        DBT_LOG_PATH=str(target_path),
+        DUCKDB_PATH=str(target_path / "parse.duckdb"),  # parse never connects; keep it private anyway
+    )
+    command = [DBT, "parse", "--quiet", "--profiles-dir", str(project_dir), "--project-dir", str(project_dir)]
+    completed = subprocess.run(command, env=env, cwd=project_dir, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise AssertionError(f"dbt parse failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def dagster_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(PROJECT_DIR / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(home))
+        patch.setenv("DAGSTER_TELEMETRY_DISABLED", "1")
+        patch.setenv("DO_NOT_TRACK", "1")
+        yield home
+
+
+@pytest.fixture(scope="session")
+def dbt_target_path(tmp_path_factory) -> Path:
+    value = os.environ.get("DBT_TARGET_PATH", "").strip()
+    target = (PROJECT_DIR / value).resolve() if value else tmp_path_factory.mktemp("dbt_target")
+    target.mkdir(parents=True, exist_ok=True)
+    dbt_parse(PROJECT_DIR, target)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_TARGET_PATH", str(target))
+        patch.setenv("DBT_LOG_PATH", str(target))
+        yield target
+
+
+@pytest.fixture(scope="session")
+def defs(dbt_target_path, dagster_home):
+    """orchestration.definitions.defs, loaded against the freshly parsed manifest."""
+    modules = [
+        "orchestration.project",
+        "orchestration.assets.dbt",
+        "orchestration.assets.published",
+        "orchestration.assets",
+        "orchestration.definitions",
+    ]
+    for name in modules:
+        if name in sys.modules:
+            importlib.reload(sys.modules[name])
+        else:
+            importlib.import_module(name)
+    return sys.modules["orchestration.definitions"].defs
+
+
+@pytest.fixture()
+def build_env(monkeypatch, tmp_path) -> dict[str, Path]:
+    """A private working database and published file for one test."""
+    paths = {"duckdb": tmp_path / "lifecycle.duckdb", "publish": tmp_path / "published" / "lifecycle_marts.duckdb"}
+    monkeypatch.setenv("DUCKDB_PATH", str(paths["duckdb"]))
+    monkeypatch.setenv("PUBLISH_PATH", str(paths["publish"]))
+    monkeypatch.delenv("RAW_DATA_DIR", raising=False)
+    monkeypatch.delenv("AS_OF_DATE", raising=False)
+    return paths

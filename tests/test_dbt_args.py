@@ -1,0 +1,71 @@
+"""The dbt command lines Dagster runs (plain functions, no dbt needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from orchestration.dbt_args import dbt_build_args, dbt_env_defaults, dbt_parse_args, dbt_vars, resolve_as_of_date
+
+
+def test_build_args_pass_the_as_of_date_as_a_json_var():
+    args = dbt_build_args(dt.date(2024, 6, 30))
+    assert args == ["build", "--vars", '{"as_of_date": "2024-06-30"}']
+    assert json.loads(args[2]) == {"as_of_date": "2024-06-30"}
+
+
+def test_build_args_pad_single_digit_months_and_days():
+    assert dbt_vars(dt.date(2025, 1, 5)) == {"as_of_date": "2025-01-05"}
+
+
+def test_build_args_carry_no_selection_dagster_adds_its_own():
+    args = dbt_build_args(dt.date(2024, 1, 1))
+    assert not {"--select", "-s", "--exclude", "--target"} & set(args)
+
+
+def test_parse_args():
+    assert dbt_parse_args()[0] == "parse"
+
+
+def test_run_config_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("AS_OF_DATE", "2023-03-03")
+    assert resolve_as_of_date("2024-06-30") == dt.date(2024, 6, 30)
+    assert resolve_as_of_date(dt.date(2022, 2, 2)) == dt.date(2022, 2, 2)
+
+
+def test_environment_is_used_when_run_config_is_empty(monkeypatch):
+    monkeypatch.setenv("AS_OF_DATE", "2023-03-03")
+    assert resolve_as_of_date("") == dt.date(2023, 3, 3)
+    assert resolve_as_of_date(None) == dt.date(2023, 3, 3)
+    assert resolve_as_of_date("   ") == dt.date(2023, 3, 3)
+
+
+def test_default_is_today_in_utc(monkeypatch):
+    monkeypatch.delenv("AS_OF_DATE", raising=False)
+    before = dt.datetime.now(dt.timezone.utc).date()
+    resolved = resolve_as_of_date(None)
+    after = dt.datetime.now(dt.timezone.utc).date()
+    assert before <= resolved <= after
+
+
+@pytest.mark.parametrize("bad", ["2024-13-01", "30/06/2024", "2024-6-30", "yesterday", "2024-06-30T00:00"])
+def test_malformed_dates_fail_with_the_expected_format(monkeypatch, bad):
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        resolve_as_of_date(bad)
+    monkeypatch.setenv("AS_OF_DATE", bad)
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        resolve_as_of_date(None)
+
+
+def test_partial_runs_only_test_what_they_build():
+    assert dbt_env_defaults()["DBT_INDIRECT_SELECTION"] == "cautious"
+
+
+def test_dbt_writes_the_database_the_python_steps_use(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DUCKDB_PATH", "nested/x.duckdb")
+    assert dbt_env_defaults()["DUCKDB_PATH"] == str(tmp_path / "nested" / "x.duckdb")
+    monkeypatch.delenv("DUCKDB_PATH")
+    assert dbt_env_defaults()["DUCKDB_PATH"].endswith("data/lifecycle.duckdb")
