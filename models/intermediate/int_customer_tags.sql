@@ -6,8 +6,10 @@
 
     registered_not_purchased        no completed order yet
     active_last_30_days             last touch less than var tag_active_days (30) days ago
-    silent_60_days_high_potential   last touch at least var tag_silent_days (60) days ago,
-                                    and tier high or potential
+    is_silent_60_days               last touch at least var tag_silent_days (60) days ago
+                                    (int_customers_scored combines it with the tier into
+                                    silent_60_days_high_potential, so this model does not
+                                    wait for the stage history)
     has_complained                  at least one complaint interaction
     five_star_reviewer              at least one rating of 5
 #}
@@ -37,13 +39,6 @@ interactions as (
 
 ),
 
-tiers as (
-
-    select customer_key, tier
-    from {{ ref('int_customer_tiers') }}
-
-),
-
 touched as (
 
     select
@@ -51,7 +46,6 @@ touched as (
         customers.merchant_id,
         customers.customer_id,
         customers.completed_orders,
-        tiers.tier,
         coalesce(interactions.complaints, 0) as complaints,
         coalesce(interactions.five_star_ratings, 0) as five_star_ratings,
         {{ days_between(
@@ -61,8 +55,6 @@ touched as (
     from customers
     left join interactions
         on customers.customer_key = interactions.customer_key
-    left join tiers
-        on customers.customer_key = tiers.customer_key
 
 )
 
@@ -73,10 +65,7 @@ select
     days_since_last_touch,
     completed_orders = 0 as registered_not_purchased,
     coalesce(days_since_last_touch < {{ var('tag_active_days') }}, false) as active_last_30_days,
-    coalesce(
-        days_since_last_touch >= {{ var('tag_silent_days') }} and tier in ('high', 'potential'),
-        false
-    ) as silent_60_days_high_potential,
+    coalesce(days_since_last_touch >= {{ var('tag_silent_days') }}, false) as is_silent_60_days,
     complaints > 0 as has_complained,
     five_star_ratings > 0 as five_star_reviewer
 from touched

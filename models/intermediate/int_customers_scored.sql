@@ -23,7 +23,9 @@ select
     tags.days_since_last_touch,
     tags.registered_not_purchased,
     tags.active_last_30_days,
-    tags.silent_60_days_high_potential,
+    -- tag: silent for var tag_silent_days (60) days and tier high or potential
+    coalesce(tags.is_silent_60_days and tiers.tier in ('high', 'potential'), false)
+        as silent_60_days_high_potential,
     tags.has_complained,
     tags.five_star_reviewer
 from {{ ref('int_customer_values') }} as values_
