@@ -46,7 +46,12 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "CLV tiers",
         ("marts.clv_tiers",),
-        "select * from marts.clv_tiers order by 1, 2",
+        """select industry, tier, customers,
+                  round(100 * share_of_customers, 1) as customers_pct,
+                  round(100 * share_of_value, 1) as value_pct,
+                  round(100 * budget_share, 1) as budget_pct,
+                  suggested_budget_per_customer
+           from marts.clv_tiers order by industry, tier_order""",
     ),
     (
         "Interventions for today by reason",

@@ -176,4 +176,28 @@ final as (
 
 )
 
-select * from final
+-- BI additions (issue 4): value, RFM, CLV tier and tags, from int_customers_scored
+select
+    final.*,
+    scored.historical_value,
+    scored.historical_margin,
+    scored.allocated_acquisition_cost,
+    scored.net_historical_value,
+    scored.recency_score,
+    scored.frequency_score,
+    scored.monetary_score,
+    scored.rfm_code,
+    scored.rfm_segment,
+    scored.tier,
+    scored.tier_reason,
+    scored.value_percentile,
+    scored.days_since_last_touch,
+    scored.registered_not_purchased,
+    scored.active_last_30_days,
+    scored.silent_60_days_high_potential,
+    scored.has_complained,
+    scored.five_star_reviewer
+from final
+left join {{ ref('int_customers_scored') }} as scored
+    on final.merchant_id = scored.merchant_id
+    and final.customer_id = scored.customer_id

@@ -91,7 +91,10 @@ select
     ---------- dates
     customers.stage_since,
     customers.expected_next_order_date,
-    customers.as_of_date
+    customers.as_of_date,
+
+    ---------- BI addition (issue 4): CLV tier, for prioritising the list
+    customers.tier
 
 from reasons
 inner join customers

@@ -1,0 +1,71 @@
+{#
+  The articles' customer tags, one row per customer of int_customers_windowed,
+  as of AS_OF_DATE. A "touch" is a completed order or any interaction (visit,
+  message open, coupon click, review, complaint), whatever the industry: the
+  tags describe engagement, not the lifecycle stage.
+
+    registered_not_purchased        no completed order yet
+    active_last_30_days             last touch less than var tag_active_days (30) days ago
+    is_silent_60_days               last touch at least var tag_silent_days (60) days ago
+                                    (int_customers_scored combines it with the tier into
+                                    silent_60_days_high_potential, so this model does not
+                                    wait for the stage history)
+    has_complained                  at least one complaint interaction
+    five_star_reviewer              at least one rating of 5
+#}
+
+with
+
+customers as (
+
+    select customer_key, merchant_id, customer_id, completed_orders, last_order_date
+    from {{ ref('int_customer_values') }}
+
+),
+
+interactions as (
+
+    select
+        customers.customer_key,
+        max(interactions.occurred_date) as last_interaction_date,
+        count(case when interactions.interaction_type = 'complaint' then 1 end) as complaints,
+        count(case when interactions.rating = 5 then 1 end) as five_star_ratings
+    from {{ ref('stg_raw__interactions') }} as interactions
+    inner join customers
+        on interactions.merchant_id = customers.merchant_id
+        and interactions.customer_id = customers.customer_id
+    where not interactions.is_after_as_of_date
+    group by customers.customer_key
+
+),
+
+touched as (
+
+    select
+        customers.customer_key,
+        customers.merchant_id,
+        customers.customer_id,
+        customers.completed_orders,
+        coalesce(interactions.complaints, 0) as complaints,
+        coalesce(interactions.five_star_ratings, 0) as five_star_ratings,
+        {{ days_between(
+            'greatest(coalesce(customers.last_order_date, interactions.last_interaction_date), '
+                ~ 'coalesce(interactions.last_interaction_date, customers.last_order_date))',
+            as_of_date()) }} as days_since_last_touch
+    from customers
+    left join interactions
+        on customers.customer_key = interactions.customer_key
+
+)
+
+select
+    customer_key,
+    merchant_id,
+    customer_id,
+    days_since_last_touch,
+    completed_orders = 0 as registered_not_purchased,
+    coalesce(days_since_last_touch < {{ var('tag_active_days') }}, false) as active_last_30_days,
+    coalesce(days_since_last_touch >= {{ var('tag_silent_days') }}, false) as is_silent_60_days,
+    complaints > 0 as has_complained,
+    five_star_ratings > 0 as five_star_reviewer
+from touched
