@@ -1,0 +1,60 @@
+"""BG/NBD and Gamma-Gamma fits per segment (industry, then merchant within it).
+
+One row per segment x model x parameter, the long table behind
+marts.clv_model_fits. The fitting itself is orchestration.clv (pymc-marketing
+by MAP, flat priors = maximum likelihood); this model only feeds it the SQL
+summary and the thresholds from dbt vars (see the YAML beside it).
+
+A segment below the thresholds is recorded with status too_few_customers /
+too_few_repeat_buyers and never imports PyMC; a fit that fails, does not
+converge or runs off to a degenerate point is recorded with that status, and
+int_clv_predictions falls back to the parent segment. Nothing here raises for
+bad data.
+"""
+
+import pandas as pd
+
+FIT_DTYPES = {
+    "segment": "string", "segment_level": "string", "model": "string", "parameter": "string",
+    "value": "float64", "time_unit": "string", "n_customers": "int64",
+    "log_likelihood": "float64", "fitted_as_of": "datetime64[ns]", "status": "string",
+}
+
+
+def _flag(value) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def model(dbt, session):
+    from orchestration.clv import fit_and_predict_segments
+
+    time_unit = str(dbt.config.get("fit_time_unit"))
+    min_customers = int(dbt.config.get("min_customers"))
+    min_repeat_buyers = int(dbt.config.get("min_repeat_buyers"))
+    flat_priors = _flag(dbt.config.get("flat_priors"))
+
+    summary = (
+        dbt.ref("int_customers_clv_summary")
+        .project("industry, merchant_id, frequency, recency_days as recency, t_days as T, "
+                 "monetary_value, as_of_date")
+        .df()
+    )
+    if summary.empty:
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in FIT_DTYPES.items()})
+
+    summary["time_unit"] = "days"
+    result = fit_and_predict_segments(
+        summary,
+        segment_cols=("industry", "merchant_id"),
+        customer_cols=(),
+        fit_time_unit=time_unit,
+        min_customers=min_customers,
+        min_repeat_buyers=min_repeat_buyers,
+        # Only the fits are kept; the per-customer scores are int_clv_predictions'
+        # job. A zero horizon keeps the driver's own scoring pass to a minimum.
+        horizon_months=0,
+        annual_discount_rate=None,
+        fitted_as_of=summary["as_of_date"].iloc[0],
+        flat_priors=flat_priors,
+    )
+    return result.fits.astype(FIT_DTYPES)

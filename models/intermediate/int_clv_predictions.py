@@ -1,0 +1,139 @@
+"""Per-customer predicted CLV from the fits in int_clv_fits (closed form, no refit).
+
+For each customer and each model the fit used is the finest segment on the
+customer's path whose fit has status 'ok': industry/merchant, else industry,
+else 'all'. At that fit's parameters (time unit: the fit's), with recency and
+T converted from days:
+
+* p_alive: probability the customer has not dropped out (BG/NBD);
+* expected_purchases: expected repeat purchase days in the next
+  horizon_months months (a month = 365.25 / 12 days, converted to the fit's
+  unit, never read as a bare number of periods);
+* expected_avg_order_value: Gamma-Gamma conditional mean spend per purchase day;
+* predicted_revenue: sum over months m = 1..H of expected_avg_order_value x
+  (E[purchases by end of month m] - E[by m - 1]) / (1 + d)^m, with the monthly
+  discount rate d = (1 + annual)^(1/12) - 1;
+* predicted_clv: predicted_revenue x the customer's margin_rate (CLV on margin).
+"""
+
+import numpy as np
+import pandas as pd
+
+BG_PARAMS = ["r", "alpha", "a", "b"]
+GG_PARAMS = ["p", "q", "gamma"]
+ROOT = "all"
+
+
+def _ok_params(fits: pd.DataFrame, model: str, names: list) -> pd.DataFrame:
+    """segment -> parameter columns, for the segments whose fit of `model` is ok."""
+    rows = fits[(fits["model"] == model) & (fits["status"] == "ok")]
+    table = rows.pivot_table(index="segment", columns="parameter", values="value", aggfunc="first")
+    return table.reindex(columns=names).dropna()
+
+
+def _choose(pairs: pd.DataFrame, ok_segments: set) -> list:
+    """Per (industry, merchant_id) pair, the finest segment with an ok fit, or None."""
+    chosen = []
+    for industry, merchant in zip(pairs["industry"], pairs["merchant_id"]):
+        for segment in (f"{industry}/{merchant}", str(industry), ROOT):
+            if segment in ok_segments:
+                chosen.append(segment)
+                break
+        else:
+            chosen.append(None)
+    return chosen
+
+
+def model(dbt, session):
+    from orchestration.clv import (
+        DAYS_PER_MONTH,
+        DAYS_PER_UNIT,
+        expected_order_value_from_params,
+        expected_purchases_periods,
+        normalize_time_unit,
+        p_alive_from_params,
+        to_monthly_discount_rate,
+    )
+
+    horizon_months = int(dbt.config.get("horizon_months"))
+    monthly_rate = to_monthly_discount_rate(
+        annual_discount_rate=float(dbt.config.get("annual_discount_rate")))
+    fits = dbt.ref("int_clv_fits").df()
+    summary = (
+        dbt.ref("int_customers_clv_summary")
+        .project("merchant_id, customer_id, industry, frequency, recency_days, t_days, "
+                 "monetary_value, margin_rate, as_of_date")
+        .df()
+    )
+
+    units = fits["time_unit"].dropna().unique()
+    unit = normalize_time_unit(units[0] if len(units) else dbt.config.get("fit_time_unit"))
+    days_per_unit = DAYS_PER_UNIT[unit]
+
+    # the fit each customer uses, decided once per (industry, merchant) pair
+    pairs = summary[["industry", "merchant_id"]].drop_duplicates().reset_index(drop=True)
+    bg_table = _ok_params(fits, "bg_nbd", BG_PARAMS)
+    gg_table = _ok_params(fits, "gamma_gamma", GG_PARAMS)
+    pairs["bg_nbd_segment"] = _choose(pairs, set(bg_table.index))
+    pairs["gamma_gamma_segment"] = _choose(pairs, set(gg_table.index))
+    out = summary.merge(pairs, on=["industry", "merchant_id"], how="left", validate="m:1")
+
+    x = out["frequency"].to_numpy(dtype=float)
+    t_x = out["recency_days"].to_numpy(dtype=float) / days_per_unit
+    t_cal = out["t_days"].to_numpy(dtype=float) / days_per_unit
+    money = out["monetary_value"].to_numpy(dtype=float)        # NaN for one-time buyers
+    margin = out["margin_rate"].to_numpy(dtype=float)
+    scorable = t_cal > 0                                        # first purchase before AS_OF_DATE
+    has_bg = scorable & out["bg_nbd_segment"].notna().to_numpy()
+    has_gg = has_bg & out["gamma_gamma_segment"].notna().to_numpy()
+
+    def params(table, segments, mask, names):
+        picked = table.reindex(segments[mask])
+        return {name: picked[name].to_numpy(dtype=float) for name in names}
+
+    n = len(out)
+    p_alive = np.full(n, np.nan)
+    purchases = np.full(n, np.nan)
+    aov = np.full(n, np.nan)
+    revenue = np.full(n, np.nan)
+
+    bg = params(bg_table, out["bg_nbd_segment"].to_numpy(dtype=object), has_bg, BG_PARAMS)
+    history = dict(frequency=x[has_bg], recency=t_x[has_bg], T=t_cal[has_bg])
+    horizon_periods = horizon_months * DAYS_PER_MONTH / days_per_unit
+    p_alive[has_bg] = p_alive_from_params(**bg, **history)
+    purchases[has_bg] = expected_purchases_periods(**bg, **history, horizon_periods=horizon_periods)
+
+    # spend and the discounted monthly sum for the customers with both fits
+    gg = params(gg_table, out["gamma_gamma_segment"].to_numpy(dtype=object), has_gg, GG_PARAMS)
+    bg_gg = params(bg_table, out["bg_nbd_segment"].to_numpy(dtype=object), has_gg, BG_PARAMS)
+    history = dict(frequency=x[has_gg], recency=t_x[has_gg], T=t_cal[has_gg])
+    aov[has_gg] = expected_order_value_from_params(**gg, frequency=x[has_gg], monetary_value=money[has_gg])
+    discounted = np.zeros(int(has_gg.sum()))
+    previous = 0.0
+    for month in range(1, horizon_months + 1):
+        cumulative = expected_purchases_periods(**bg_gg, **history,
+                                                horizon_periods=month * DAYS_PER_MONTH / days_per_unit)
+        discounted += (cumulative - previous) / (1.0 + monthly_rate) ** month
+        previous = cumulative
+    revenue[has_gg] = aov[has_gg] * discounted
+
+    status = np.where(~scorable, "first_purchase_on_as_of_date",
+                      np.where(~has_bg, "no_fit", np.where(~has_gg, "no_spend_fit", "ok")))
+    return pd.DataFrame({
+        "merchant_id": out["merchant_id"],
+        "customer_id": out["customer_id"],
+        "industry": out["industry"],
+        "p_alive": p_alive,
+        "expected_purchases": purchases,
+        "horizon_months": np.full(n, horizon_months, dtype="int64"),
+        "expected_avg_order_value": aov,
+        "predicted_revenue": revenue,
+        "margin_rate": margin,
+        "predicted_clv": revenue * margin,
+        "annual_discount_rate": np.full(n, float(dbt.config.get("annual_discount_rate"))),
+        "time_unit": pd.Series(np.full(n, unit, dtype=object), dtype="string"),
+        "bg_nbd_segment": pd.Series(np.where(has_bg, out["bg_nbd_segment"], None), dtype="string"),
+        "gamma_gamma_segment": pd.Series(np.where(has_gg, out["gamma_gamma_segment"], None), dtype="string"),
+        "prediction_status": pd.Series(status, dtype="string"),
+        "as_of_date": pd.to_datetime(out["as_of_date"]).dt.date,
+    })
