@@ -54,6 +54,15 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
            from marts.clv_tiers order by industry, tier_order""",
     ),
     (
+        "Predicted-CLV model fits (segments per model, level and status; details in marts.clv_model_fits)",
+        ("marts.clv_model_fits",),
+        """with fits as (
+               select distinct model, segment_level, segment, status, customers_scored
+               from marts.clv_model_fits)
+           select model, segment_level, status, count(*) as segments, sum(customers_scored) as customers_scored
+           from fits group by all order by 1, 2, 3""",
+    ),
+    (
         "Interventions for today by reason",
         ("marts.interventions",),
         "select reason_code, count(*) as customers from marts.interventions group by 1 order by 2 desc",
