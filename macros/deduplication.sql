@@ -76,3 +76,20 @@ deduplicated as (
 {% macro duckdb__value_at_min(value_column, order_column) -%}
     arg_min({{ value_column }}, {{ order_column }})
 {%- endmacro %}
+
+{#
+  `name as {{ materialized_cte() }} (...)`: compute a CTE once even when the
+  optimiser would rather inline it. The staging *_checked models read their
+  `validated` rows three times (deduplicate); left to itself DuckDB sometimes
+  materialises the raw source instead and parses (and hashes personal data)
+  twice. Adapters without the keyword get plain CTE syntax.
+#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte', 'customer_lifecycle')()) }}
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}{%- endmacro %}
+
+{% macro duckdb__materialized_cte() -%}materialized{%- endmacro %}
+
+{% macro postgres__materialized_cte() -%}materialized{%- endmacro %}

@@ -22,7 +22,7 @@ parsed as (
 
 ),
 
-validated as (
+validated as {{ materialized_cte() }} (
 
     select
         *,

@@ -38,7 +38,7 @@ parsed as (
 
 ),
 
-validated as (
+validated as {{ materialized_cte() }} (
 
     select
         *,

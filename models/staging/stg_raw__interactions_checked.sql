@@ -62,7 +62,7 @@ validated as (
 
 ),
 
-keyed as (
+keyed as {{ materialized_cte() }} (
 
     -- with an interaction_id, the first row of each id wins; without one,
     -- only rows identical in every field are treated as duplicates

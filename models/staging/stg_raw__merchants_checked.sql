@@ -20,7 +20,7 @@ parsed as (
 
 ),
 
-validated as (
+validated as {{ materialized_cte() }} (
 
     select
         *,

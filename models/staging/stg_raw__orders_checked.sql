@@ -50,7 +50,7 @@ parsed as (
 
 ),
 
-validated as (
+validated as {{ materialized_cte() }} (
 
     select
         parsed.*,
