@@ -44,11 +44,27 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
            group by 1 order by 1""",
     ),
     (
-        "CLV tiers",
+        "Predicted CLV by industry (BG/NBD + Gamma-Gamma; horizon, discounting and costs in marts.customers)",
+        ("marts.customers",),
+        """select industry,
+                  count(predicted_clv) as customers_scored,
+                  any_value(clv_horizon_months) as horizon_months,
+                  round(avg(p_alive), 3) as mean_p_alive,
+                  round(avg(expected_purchases), 2) as mean_expected_purchases,
+                  round(sum(historical_margin), 0) as realised_margin,
+                  round(sum(predicted_clv), 0) as predicted_clv,
+                  round(sum(net_clv), 0) as net_clv
+           from marts.customers
+           where completed_orders > 0
+           group by 1 order by 1""",
+    ),
+    (
+        "CLV tiers (potential = predicted CLV well above realised margin)",
         ("marts.clv_tiers",),
         """select industry, tier, customers,
                   round(100 * share_of_customers, 1) as customers_pct,
                   round(100 * share_of_value, 1) as value_pct,
+                  round(100 * share_of_predicted_value, 1) as predicted_pct,
                   round(100 * budget_share, 1) as budget_pct,
                   suggested_budget_per_customer
            from marts.clv_tiers order by industry, tier_order""",
@@ -88,8 +104,8 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
 
 
 def _print_table(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    result = con.sql(sql)
-    print(result)
+    # wide enough that no column is elided when stdout is not a terminal
+    con.sql(sql).show(max_width=250, max_rows=60)
 
 
 def main() -> int:

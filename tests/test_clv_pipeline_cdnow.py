@@ -119,3 +119,28 @@ def test_predictions_use_the_segment_fit_at_its_parameters(database, fits):
     np.testing.assert_allclose(predictions["expected_purchases"],
                                clv.expected_purchases_periods(**params, **weeks, horizon_periods=horizon_weeks),
                                rtol=1e-9)
+
+
+def test_customers_mart_carries_the_predictions(database):
+    """marts.customers publishes each buyer's prediction (rounded for BI), net CLV
+    without costs in the data equals predicted CLV, and the tier mart's predicted
+    value adds up to the customers'."""
+    rows = frame(database, """
+        select c.customer_id, c.p_alive, p.p_alive, c.expected_purchases, p.expected_purchases,
+               c.predicted_clv, p.predicted_clv, c.net_clv, c.clv_prediction_status,
+               c.clv_horizon_months, c.tier
+        from marts.customers as c
+        inner join intermediate.int_clv_predictions as p using (merchant_id, customer_id)""",
+        ["customer_id", "p_alive_mart", "p_alive", "expected_purchases_mart", "expected_purchases",
+         "predicted_clv_mart", "predicted_clv", "net_clv", "status", "horizon_months", "tier"])
+    assert len(rows) == 2357
+    assert (rows["status"] == "ok").all() and (rows["horizon_months"] == 12).all()
+    np.testing.assert_allclose(rows["p_alive_mart"].astype(float), rows["p_alive"], atol=5e-7)
+    np.testing.assert_allclose(rows["expected_purchases_mart"].astype(float), rows["expected_purchases"], atol=5e-5)
+    np.testing.assert_allclose(rows["predicted_clv_mart"].astype(float), rows["predicted_clv"], atol=0.005)
+    # no acquisition spend file and a zero default retention cost: net = predicted
+    np.testing.assert_allclose(rows["net_clv"].astype(float), rows["predicted_clv_mart"].astype(float), atol=0.01)
+    assert rows["tier"].notna().all()
+    tiers = dict(query(database, "select tier, predicted_value from marts.clv_tiers"))
+    for tier, group in rows.groupby("tier"):
+        assert float(tiers[tier]) == pytest.approx(float(group["predicted_clv_mart"].astype(float).sum()), abs=0.01 * len(group))

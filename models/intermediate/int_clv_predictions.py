@@ -10,18 +10,28 @@ T converted from days:
   horizon_months months (a month = 365.25 / 12 days, converted to the fit's
   unit, never read as a bare number of periods);
 * expected_avg_order_value: Gamma-Gamma conditional mean spend per purchase day;
-* predicted_revenue: sum over months m = 1..H of expected_avg_order_value x
+* discounted_expected_purchases: sum over months m = 1..H of
   (E[purchases by end of month m] - E[by m - 1]) / (1 + d)^m, with the monthly
-  discount rate d = (1 + annual)^(1/12) - 1;
+  discount rate d = (1 + annual)^(1/12) - 1 (what per-purchase costs scale with);
+* predicted_revenue: expected_avg_order_value x discounted_expected_purchases;
 * predicted_clv: predicted_revenue x the customer's margin_rate (CLV on margin).
 """
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 BG_PARAMS = ["r", "alpha", "a", "b"]
 GG_PARAMS = ["p", "q", "gamma"]
 ROOT = "all"
+SCHEMA = pa.schema([
+    ("merchant_id", pa.string()), ("customer_id", pa.string()), ("industry", pa.string()),
+    ("p_alive", pa.float64()), ("expected_purchases", pa.float64()), ("horizon_months", pa.int64()),
+    ("discounted_expected_purchases", pa.float64()), ("expected_avg_order_value", pa.float64()),
+    ("predicted_revenue", pa.float64()), ("margin_rate", pa.float64()), ("predicted_clv", pa.float64()),
+    ("annual_discount_rate", pa.float64()), ("time_unit", pa.string()), ("bg_nbd_segment", pa.string()),
+    ("gamma_gamma_segment", pa.string()), ("prediction_status", pa.string()), ("as_of_date", pa.date32()),
+])
 
 
 def _ok_params(fits: pd.DataFrame, model: str, names: list) -> pd.DataFrame:
@@ -55,6 +65,7 @@ def model(dbt, session):
         to_monthly_discount_rate,
     )
 
+    configured_unit = dbt.config.get("fit_time_unit")   # used when no fit was made at all
     horizon_months = int(dbt.config.get("horizon_months"))
     monthly_rate = to_monthly_discount_rate(
         annual_discount_rate=float(dbt.config.get("annual_discount_rate")))
@@ -67,7 +78,7 @@ def model(dbt, session):
     )
 
     units = fits["time_unit"].dropna().unique()
-    unit = normalize_time_unit(units[0] if len(units) else dbt.config.get("fit_time_unit"))
+    unit = normalize_time_unit(units[0] if len(units) else configured_unit)
     days_per_unit = DAYS_PER_UNIT[unit]
 
     # the fit each customer uses, decided once per (industry, merchant) pair
@@ -103,29 +114,29 @@ def model(dbt, session):
     p_alive[has_bg] = p_alive_from_params(**bg, **history)
     purchases[has_bg] = expected_purchases_periods(**bg, **history, horizon_periods=horizon_periods)
 
-    # spend and the discounted monthly sum for the customers with both fits
-    gg = params(gg_table, out["gamma_gamma_segment"].to_numpy(dtype=object), has_gg, GG_PARAMS)
-    bg_gg = params(bg_table, out["bg_nbd_segment"].to_numpy(dtype=object), has_gg, BG_PARAMS)
-    history = dict(frequency=x[has_gg], recency=t_x[has_gg], T=t_cal[has_gg])
-    aov[has_gg] = expected_order_value_from_params(**gg, frequency=x[has_gg], monetary_value=money[has_gg])
-    discounted = np.zeros(int(has_gg.sum()))
+    # the discounted monthly sum of expected purchases (BG/NBD only), then spend (Gamma-Gamma)
+    discounted = np.full(n, np.nan)
+    discounted[has_bg] = 0.0
     previous = 0.0
     for month in range(1, horizon_months + 1):
-        cumulative = expected_purchases_periods(**bg_gg, **history,
+        cumulative = expected_purchases_periods(**bg, **history,
                                                 horizon_periods=month * DAYS_PER_MONTH / days_per_unit)
-        discounted += (cumulative - previous) / (1.0 + monthly_rate) ** month
+        discounted[has_bg] += (cumulative - previous) / (1.0 + monthly_rate) ** month
         previous = cumulative
-    revenue[has_gg] = aov[has_gg] * discounted
+    gg = params(gg_table, out["gamma_gamma_segment"].to_numpy(dtype=object), has_gg, GG_PARAMS)
+    aov[has_gg] = expected_order_value_from_params(**gg, frequency=x[has_gg], monetary_value=money[has_gg])
+    revenue[has_gg] = aov[has_gg] * discounted[has_gg]
 
     status = np.where(~scorable, "first_purchase_on_as_of_date",
                       np.where(~has_bg, "no_fit", np.where(~has_gg, "no_spend_fit", "ok")))
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "merchant_id": out["merchant_id"],
         "customer_id": out["customer_id"],
         "industry": out["industry"],
         "p_alive": p_alive,
         "expected_purchases": purchases,
         "horizon_months": np.full(n, horizon_months, dtype="int64"),
+        "discounted_expected_purchases": discounted,
         "expected_avg_order_value": aov,
         "predicted_revenue": revenue,
         "margin_rate": margin,
@@ -137,3 +148,5 @@ def model(dbt, session):
         "prediction_status": pd.Series(status, dtype="string"),
         "as_of_date": pd.to_datetime(out["as_of_date"]).dt.date,
     })
+    # an explicit schema, so the table has the same column types when there is nobody to score
+    return pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)

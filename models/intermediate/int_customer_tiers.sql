@@ -5,29 +5,27 @@
   listed); the first matching rule wins:
 
     high       value_percentile >= high_min_value_percentile
-    potential  not churned, and young (first order less than
-               young_customer_days ago) or accelerating (at least
-               acceleration_min_orders orders in the last
-               acceleration_window_days, at a daily rate at least
-               acceleration_min_ratio x their lifetime daily rate, for
-               customers older than the window)
+    potential  not churned, predicted_clv >= potential_min_clv_ratio x
+               historical_margin, and predicted_clv_percentile >=
+               potential_min_clv_percentile
     low        churned (when low_includes_churned) or
                value_percentile < low_max_value_percentile
     general    everyone else
 
   value_percentile is percent_rank() of historical_margin within the
-  industry (0 = lowest, 1 = highest; ties share a percentile).
-
-  INTERIM: "potential" should mean predicted value well above realised value.
-  Until predicted CLV exists (issue 5), young and accelerating customers
-  whose realised value is not yet high stand in for it.
+  industry, predicted_clv_percentile that of predicted_clv among the
+  industry's customers who have one (0 = lowest, 1 = highest; ties share a
+  percentile). "Potential" is the articles' definition: the value the model
+  expects over the CLV horizon is well above what the customer has brought so
+  far (a young or accelerating customer), and large enough to matter. A
+  customer without a prediction (no usable fit) cannot be potential.
 #}
 
 with
 
 customers as (
 
-    select customer_key, merchant_id, customer_id, industry, completed_orders, historical_margin, first_order_date
+    select customer_key, merchant_id, customer_id, industry, historical_margin
     from {{ ref('int_customer_values') }}
     where completed_orders > 0
 
@@ -41,65 +39,74 @@ stages as (
 
 ),
 
+predictions as (
+
+    select merchant_id, customer_id, predicted_clv
+    from {{ ref('int_clv_predictions') }}
+
+),
+
 rules as (
 
     select * from {{ ref('clv_tier_rules') }}
 
 ),
 
-ruled as (
+joined as (
 
     select
         customers.*,
         stages.lifecycle_stage,
-        coalesce(industry_rules.high_min_value_percentile, default_rules.high_min_value_percentile) as high_min_value_percentile,
-        coalesce(industry_rules.young_customer_days, default_rules.young_customer_days) as young_customer_days,
-        coalesce(industry_rules.acceleration_window_days, default_rules.acceleration_window_days) as acceleration_window_days,
-        coalesce(industry_rules.acceleration_min_ratio, default_rules.acceleration_min_ratio) as acceleration_min_ratio,
-        coalesce(industry_rules.acceleration_min_orders, default_rules.acceleration_min_orders) as acceleration_min_orders,
-        coalesce(industry_rules.low_max_value_percentile, default_rules.low_max_value_percentile) as low_max_value_percentile,
-        coalesce(industry_rules.low_includes_churned, default_rules.low_includes_churned) as low_includes_churned,
-        percent_rank() over (partition by customers.industry order by customers.historical_margin) as value_percentile,
-        {{ days_between('customers.first_order_date', as_of_date()) }} + 1 as customer_age_days
+        predictions.predicted_clv,
+        coalesce(industry_rules.high_min_value_percentile, default_rules.high_min_value_percentile)
+            as high_min_value_percentile,
+        coalesce(industry_rules.potential_min_clv_ratio, default_rules.potential_min_clv_ratio)
+            as potential_min_clv_ratio,
+        coalesce(industry_rules.potential_min_clv_percentile, default_rules.potential_min_clv_percentile)
+            as potential_min_clv_percentile,
+        coalesce(industry_rules.low_max_value_percentile, default_rules.low_max_value_percentile)
+            as low_max_value_percentile,
+        coalesce(industry_rules.low_includes_churned, default_rules.low_includes_churned)
+            as low_includes_churned
     from customers
     inner join stages
         on customers.merchant_id = stages.merchant_id
         and customers.customer_id = stages.customer_id
+    left join predictions
+        on customers.merchant_id = predictions.merchant_id
+        and customers.customer_id = predictions.customer_id
     left join rules as industry_rules
         on customers.industry = industry_rules.industry
     cross join (select * from rules where industry = 'default') as default_rules
 
 ),
 
-recent_orders as (
+ranked as (
 
     select
-        orders.customer_key,
-        count(*) as recent_orders
-    from {{ ref('int_orders_sequenced_per_customer') }} as orders
-    inner join ruled
-        on orders.customer_key = ruled.customer_key
-    where orders.ordered_date > {{ add_days(as_of_date(), '-ruled.acceleration_window_days') }}
-    group by orders.customer_key
+        *,
+        percent_rank() over (partition by industry order by historical_margin) as value_percentile,
+        case
+            when predicted_clv is not null
+                then percent_rank() over (
+                    partition by industry, predicted_clv is null order by predicted_clv
+                )
+        end as predicted_clv_percentile
+    from joined
 
 ),
 
 flagged as (
 
     select
-        ruled.*,
-        coalesce(recent_orders.recent_orders, 0) as recent_orders,
-        ruled.customer_age_days <= ruled.young_customer_days as is_young,
+        *,
         coalesce(
-            ruled.customer_age_days > ruled.acceleration_window_days
-            and recent_orders.recent_orders >= ruled.acceleration_min_orders
-            and 1.0 * recent_orders.recent_orders / ruled.acceleration_window_days
-                >= ruled.acceleration_min_ratio * ruled.completed_orders / ruled.customer_age_days,
+            lifecycle_stage <> 'churned'
+            and predicted_clv >= potential_min_clv_ratio * historical_margin
+            and predicted_clv_percentile >= potential_min_clv_percentile,
             false
-        ) as is_accelerating
-    from ruled
-    left join recent_orders
-        on ruled.customer_key = recent_orders.customer_key
+        ) as has_potential
+    from ranked
 
 )
 
@@ -110,21 +117,18 @@ select
     industry,
     lifecycle_stage,
     cast(value_percentile as decimal(5, 4)) as value_percentile,
-    customer_age_days,
-    recent_orders,
-    is_young,
-    is_accelerating,
+    cast(predicted_clv_percentile as decimal(5, 4)) as predicted_clv_percentile,
+    has_potential,
     case
         when value_percentile >= high_min_value_percentile then 'high'
-        when lifecycle_stage <> 'churned' and (is_young or is_accelerating) then 'potential'
+        when has_potential then 'potential'
         when (low_includes_churned and lifecycle_stage = 'churned')
             or value_percentile < low_max_value_percentile then 'low'
         else 'general'
     end as tier,
     case
         when value_percentile >= high_min_value_percentile then 'top_value'
-        when lifecycle_stage <> 'churned' and is_young then 'young'
-        when lifecycle_stage <> 'churned' and is_accelerating then 'accelerating'
+        when has_potential then 'predicted_growth'
         when low_includes_churned and lifecycle_stage = 'churned' then 'churned'
         when value_percentile < low_max_value_percentile then 'low_value'
         else 'mid_value'

@@ -1,9 +1,38 @@
 {#
   Everything the BI marts add to a customer, one row per customer of
   int_customers_windowed: realised value (int_customer_values), RFM
-  (int_customer_rfm_scores), CLV tier (int_customer_tiers) and tags
-  (int_customer_tags). marts.customers joins this one model.
+  (int_customer_rfm_scores), predicted CLV (int_clv_predictions), CLV tier
+  (int_customer_tiers) and tags (int_customer_tags). marts.customers joins
+  this one model.
+
+  Net CLV (the articles' definition: future margin weighted by survival,
+  discounted, minus acquisition and retention cost):
+    predicted_retention_cost = retention_cost_per_purchase (seeds/industry_retention_costs.csv,
+                               `default` row for industries not listed)
+                               x discounted_expected_purchases
+    net_clv                  = predicted_clv - allocated_acquisition_cost - predicted_retention_cost
 #}
+
+with
+
+retention_costs as (
+
+    select * from {{ ref('industry_retention_costs') }}
+
+),
+
+values_with_costs as (
+
+    select
+        values_.*,
+        coalesce(industry_costs.retention_cost_per_purchase, default_costs.retention_cost_per_purchase)
+            as retention_cost_per_purchase
+    from {{ ref('int_customer_values') }} as values_
+    left join retention_costs as industry_costs
+        on values_.industry = industry_costs.industry
+    cross join (select * from retention_costs where industry = 'default') as default_costs
+
+)
 
 select
     values_.merchant_id,
@@ -17,9 +46,29 @@ select
     rfm.monetary_score,
     rfm.rfm_code,
     rfm.rfm_segment,
+    predictions.p_alive,
+    predictions.expected_purchases,
+    predictions.horizon_months as clv_horizon_months,
+    predictions.discounted_expected_purchases,
+    predictions.expected_avg_order_value,
+    predictions.predicted_revenue,
+    predictions.predicted_clv,
+    values_.retention_cost_per_purchase * predictions.discounted_expected_purchases
+        as predicted_retention_cost,
+    predictions.predicted_clv
+        - values_.allocated_acquisition_cost
+        - values_.retention_cost_per_purchase * predictions.discounted_expected_purchases
+        as net_clv,
+    predictions.bg_nbd_segment as clv_bg_nbd_segment,
+    predictions.gamma_gamma_segment as clv_gamma_gamma_segment,
+    case
+        when values_.completed_orders = 0 then 'no_purchase'
+        else coalesce(predictions.prediction_status, 'no_summary')
+    end as clv_prediction_status,
     tiers.tier,
     tiers.tier_reason,
     tiers.value_percentile,
+    tiers.predicted_clv_percentile,
     tags.days_since_last_touch,
     tags.registered_not_purchased,
     tags.active_last_30_days,
@@ -28,9 +77,12 @@ select
         as silent_60_days_high_potential,
     tags.has_complained,
     tags.five_star_reviewer
-from {{ ref('int_customer_values') }} as values_
+from values_with_costs as values_
 left join {{ ref('int_customer_rfm_scores') }} as rfm
     on values_.customer_key = rfm.customer_key
+left join {{ ref('int_clv_predictions') }} as predictions
+    on values_.merchant_id = predictions.merchant_id
+    and values_.customer_id = predictions.customer_id
 left join {{ ref('int_customer_tiers') }} as tiers
     on values_.customer_key = tiers.customer_key
 left join {{ ref('int_customer_tags') }} as tags

@@ -5,6 +5,8 @@
   (all four tiers, also when empty). Prospects are not tiered.
 
     value              sum of historical_margin (realised margin, reporting currency)
+    predicted_value    sum of predicted_clv (margin expected over the CLV horizon)
+    net_predicted_value sum of net_clv (predicted_clv - acquisition - retention cost)
     share_of_customers customers / tiered customers of the industry
     share_of_value     value / value of the industry
     industry_budget    var clv_budget_total x the industry's share of all realised margin
@@ -17,7 +19,7 @@ with
 
 customers as (
 
-    select industry, tier, historical_value, historical_margin
+    select industry, tier, historical_value, historical_margin, predicted_clv, net_clv
     from {{ ref('customers') }}
     where tier is not null
 
@@ -34,7 +36,8 @@ industries as (
     select
         industry,
         count(*) as industry_customers,
-        sum(historical_margin) as industry_value
+        sum(historical_margin) as industry_value,
+        sum(predicted_clv) as industry_predicted_value
     from customers
     group by industry
 
@@ -53,7 +56,10 @@ per_tier as (
         tier,
         count(*) as customers,
         sum(historical_value) as historical_value,
-        sum(historical_margin) as value
+        sum(historical_margin) as value,
+        sum(predicted_clv) as predicted_value,
+        sum(net_clv) as net_predicted_value,
+        count(predicted_clv) as predicted_customers
     from customers
     group by industry, tier
 
@@ -65,6 +71,7 @@ spine as (
         industries.industry,
         industries.industry_customers,
         industries.industry_value,
+        industries.industry_predicted_value,
         shares.tier,
         shares.tier_order,
         shares.budget_share,
@@ -90,6 +97,13 @@ select
     cast(case when spine.industry_value <> 0 then coalesce(per_tier.value, 0) / spine.industry_value end
         as decimal(9, 6)) as share_of_value,
     cast(coalesce(per_tier.historical_value, 0) as decimal(18, 2)) as historical_value,
+    cast(coalesce(per_tier.predicted_customers, 0) as bigint) as predicted_customers,
+    cast(coalesce(per_tier.predicted_value, 0) as decimal(18, 2)) as predicted_value,
+    cast(case
+        when spine.industry_predicted_value <> 0
+            then coalesce(per_tier.predicted_value, 0) / spine.industry_predicted_value
+    end as decimal(9, 6)) as share_of_predicted_value,
+    cast(coalesce(per_tier.net_predicted_value, 0) as decimal(18, 2)) as net_predicted_value,
     cast(spine.budget_share as decimal(6, 4)) as budget_share,
     cast(spine.industry_budget as decimal(18, 2)) as industry_budget,
     cast(spine.industry_budget * spine.budget_share as decimal(18, 2)) as tier_budget,

@@ -176,13 +176,25 @@ final as (
 
 )
 
--- BI additions (issue 4): value, RFM, CLV tier and tags, from int_customers_scored
+-- value, RFM, predicted CLV, CLV tier and tags, from int_customers_scored
 select
     final.*,
     scored.historical_value,
     scored.historical_margin,
     scored.allocated_acquisition_cost,
     scored.net_historical_value,
+    cast(scored.p_alive as decimal(7, 6)) as p_alive,
+    cast(scored.expected_purchases as decimal(12, 4)) as expected_purchases,
+    cast(scored.clv_horizon_months as integer) as clv_horizon_months,
+    cast(scored.discounted_expected_purchases as decimal(12, 4)) as discounted_expected_purchases,
+    cast(scored.expected_avg_order_value as decimal(18, 2)) as expected_avg_order_value,
+    cast(scored.predicted_revenue as decimal(18, 2)) as predicted_revenue,
+    cast(scored.predicted_clv as decimal(18, 2)) as predicted_clv,
+    cast(scored.predicted_retention_cost as decimal(18, 2)) as predicted_retention_cost,
+    cast(scored.net_clv as decimal(18, 2)) as net_clv,
+    scored.clv_prediction_status,
+    scored.clv_bg_nbd_segment,
+    scored.clv_gamma_gamma_segment,
     scored.recency_score,
     scored.frequency_score,
     scored.monetary_score,
@@ -191,6 +203,7 @@ select
     scored.tier,
     scored.tier_reason,
     scored.value_percentile,
+    scored.predicted_clv_percentile,
     scored.days_since_last_touch,
     scored.registered_not_purchased,
     scored.active_last_30_days,

@@ -93,8 +93,10 @@ select
     customers.expected_next_order_date,
     customers.as_of_date,
 
-    ---------- BI addition (issue 4): CLV tier, for prioritising the list
-    customers.tier
+    ---------- value, for prioritising the list
+    customers.tier,
+    customers.p_alive,
+    customers.predicted_clv
 
 from reasons
 inner join customers
