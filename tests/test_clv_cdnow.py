@@ -1,5 +1,6 @@
 """CLV models reproduce the published CDNOW results (Fader, Hardie and Lee 2005;
-Fader and Hardie's Gamma-Gamma note), with the real pymc-marketing fit."""
+Fader and Hardie's Gamma-Gamma note), and the project's compile-once fitter equals
+pymc-marketing's own model classes fitted by PyMC's find_MAP."""
 
 from __future__ import annotations
 
@@ -90,6 +91,37 @@ def test_spend_convention_mean_of_repeat_purchases_only(transactions):
     fit = clv.fit_gamma_gamma(with_first["frequency"], with_first["monetary_value"])
     assert fit.status == "ok"
     assert any(abs(getattr(fit, k) / v - 1) > REL_TOL for k, v in PUBLISHED_GG.items())
+
+
+@pytest.mark.parametrize("flat_priors", [True, False], ids=["flat_priors", "default_priors"])
+def test_fits_equal_the_library_model_classes(weekly, flat_priors):
+    """The compile-once fitter gives the MAP point of pymc-marketing's own
+    BetaGeoModel and GammaGammaModel (built by the library, optimised by
+    PyMC's find_MAP), with flat priors and with the classes' default priors."""
+    import pymc as pm
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+
+    def library_map(model_class, config, data):
+        model = model_class(model_config=config)
+        model.build_model(data)
+        return pm.find_MAP(model=model.model, progressbar=False)
+
+    bg_config = {k: Prior("HalfFlat") for k in ("r", "alpha", "a", "b")} if flat_priors else None
+    theirs = library_map(BetaGeoModel, bg_config, weekly[["customer_id", "frequency", "recency", "T"]])
+    ours = clv.fit_bgnbd(weekly["frequency"], weekly["recency"], weekly["T"], time_unit="weeks",
+                         flat_priors=flat_priors)
+    assert ours.status == "ok", ours
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(ours, name) == pytest.approx(float(theirs[name]), rel=1e-4), name
+
+    repeat = weekly[weekly["frequency"] > 0][["customer_id", "frequency", "monetary_value"]]
+    gg_config = {k: Prior("HalfFlat") for k in ("p", "q", "v")} if flat_priors else None
+    theirs = library_map(GammaGammaModel, gg_config, repeat)
+    ours = clv.fit_gamma_gamma(repeat["frequency"], repeat["monetary_value"], flat_priors=flat_priors)
+    assert ours.status == "ok", ours
+    for name, their_name in (("p", "p"), ("q", "q"), ("gamma", "v")):
+        assert getattr(ours, name) == pytest.approx(float(theirs[their_name]), rel=1e-4), name
 
 
 def test_predictions_match_pymc_marketing_at_the_map_point(weekly, bg_weeks, gg):

@@ -13,12 +13,20 @@ Models and references
 * Gamma-Gamma: Fader and Hardie (2013), "The Gamma-Gamma model of monetary
   value". Parameters ``p, q, gamma`` (pymc-marketing calls ``gamma`` ``v``).
 
-Fitting uses pymc-marketing's ``BetaGeoModel`` and ``GammaGammaModel`` (their
-likelihood graphs) and PyMC's ``find_MAP`` optimiser. With ``flat_priors=True``
-every parameter gets a ``HalfFlat`` prior and ``find_MAP`` ignores the
-log-transform Jacobian, so the MAP point *is* the maximum-likelihood estimate,
-the quantity the papers publish. Predictions are closed-form NumPy/SciPy
-evaluated at that single point: no chains x draws x customers arrays.
+Fitting is MAP in PyMC with the priors of pymc-marketing's ``BetaGeoModel``
+and ``GammaGammaModel`` and the likelihood of its ``BetaGeoNBD`` distribution
+(BG/NBD) and of the Gamma-Gamma model, optimised like PyMC's ``find_MAP``
+(L-BFGS-B on the log-transformed parameters, without the transform's
+Jacobian). The PyMC model is built and its log-likelihood and gradient are
+compiled *once per process* with the customer data in ``pm.Data`` containers;
+each segment fit only swaps the data and optimises (see :class:`_MapFitter`):
+a pipeline fitting dozens of segments pays PyTensor's graph compilation once,
+not per segment. ``tests/test_clv_cdnow.py`` checks the result equals the
+library classes' own ``find_MAP`` fit. With ``flat_priors=True`` every
+parameter gets a ``HalfFlat`` prior, so the MAP point *is* the
+maximum-likelihood estimate, the quantity the papers publish. Predictions are
+closed-form NumPy/SciPy evaluated at that single point: no chains x draws x
+customers arrays.
 
 Time units
 ----------
@@ -46,13 +54,11 @@ segment's fit instead.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from scipy.special import betaln, gammaln, hyp2f1
 
 _PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -199,9 +205,14 @@ def gamma_gamma_log_likelihood(p, q, gamma, frequency, monetary_value) -> np.nda
     f(m | x) = G(px+q) / (G(px) G(q)) * gamma^q * x^(px) * m^(px-1) / (gamma + x m)^(px+q)
     """
     x, m = np.asarray(frequency, dtype=float), np.asarray(monetary_value, dtype=float)
+    return _gamma_gamma_terms(p, q, gamma, x, m, gammaln=gammaln, log=np.log)
+
+
+def _gamma_gamma_terms(p, q, gamma, x, m, *, gammaln, log):
+    """The Gamma-Gamma log-density terms, for NumPy/SciPy or PyTensor functions."""
     px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-            + px * np.log(x) + (px - 1) * np.log(m) - (px + q) * np.log(gamma + x * m))
+    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * log(gamma)
+            + px * log(x) + (px - 1) * log(m) - (px + q) * log(gamma + x * m))
 
 
 def _log_dropout_odds(r, alpha, a, b, x, t_x, T) -> np.ndarray:
@@ -225,15 +236,105 @@ def _flat(names: Sequence[str]) -> dict:
     return {name: Prior("HalfFlat") for name in names}
 
 
-def _find_map(pymc_model, max_evaluations: int):
-    """Run PyMC's find_MAP on a built pymc-marketing model; return (point, scipy result or None)."""
-    import pymc as pm
+class _MapFitter:
+    """One model kind ("bg_nbd" or "gamma_gamma") and prior choice, compiled once.
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        point, raw = pm.find_MAP(model=pymc_model, return_raw=True, progressbar=False,
-                                 maxeval=max_evaluations)
-    return {k: float(np.asarray(v)) for k, v in point.items() if np.ndim(v) == 0}, raw
+    The PyMC model mirrors the library class without covariates: the priors
+    are the class's ``model_config`` (HalfFlat on every parameter when
+    ``flat_priors``, else the class defaults), the BG/NBD likelihood is
+    pymc-marketing's ``BetaGeoNBD`` distribution and the Gamma-Gamma one the
+    model's potential (:func:`_gamma_gamma_terms`). Customer data live in
+    ``pm.Data`` containers, so :meth:`fit` swaps them and reuses one compiled
+    function returning the log-likelihood and its gradient with respect to
+    the log-transformed parameters. The optimiser is the one ``find_MAP``
+    uses: scipy's L-BFGS-B from the model's initial point, no Jacobian term.
+    """
+
+    _cache: dict[tuple[str, bool], "_MapFitter"] = {}
+
+    @classmethod
+    def get(cls, kind: str, flat_priors: bool) -> "_MapFitter":
+        key = (kind, bool(flat_priors))
+        if key not in cls._cache:
+            cls._cache[key] = cls(kind, bool(flat_priors))
+        return cls._cache[key]
+
+    def __init__(self, kind: str, flat_priors: bool):
+        import pymc as pm
+        import pytensor
+        import pytensor.tensor as pt
+
+        placeholder = np.ones(2)
+        if kind == "bg_nbd":
+            from pymc_marketing.clv import BetaGeoModel
+            from pymc_marketing.clv.distributions import BetaGeoNBD
+
+            config = BetaGeoModel(model_config=_flat(["r", "alpha", "a", "b"]) if flat_priors else None).model_config
+            with pm.Model() as model:
+                T = pm.Data("T", placeholder)
+                observed = pm.Data("recency_frequency", np.zeros((2, 2)))
+                alpha = config["alpha"].create_variable("alpha")
+                if "a" in config and "b" in config:
+                    a = config["a"].create_variable("a")
+                    b = config["b"].create_variable("b")
+                else:   # the class's default: a = phi kappa, b = (1 - phi) kappa
+                    phi = config["phi_dropout"].create_variable("phi_dropout")
+                    kappa = config["kappa_dropout"].create_variable("kappa_dropout")
+                    a = pm.Deterministic("a", phi * kappa)
+                    b = pm.Deterministic("b", (1.0 - phi) * kappa)
+                r = config["r"].create_variable("r")
+                BetaGeoNBD("purchases", a=a, b=b, r=r, alpha=alpha, T=T, observed=observed)
+            outputs = {"r": r, "alpha": alpha, "a": a, "b": b}
+        elif kind == "gamma_gamma":
+            from pymc_marketing.clv import GammaGammaModel
+
+            config = GammaGammaModel(model_config=_flat(["p", "q", "v"]) if flat_priors else None).model_config
+            with pm.Model() as model:
+                x = pm.Data("frequency", placeholder)
+                m = pm.Data("monetary_value", placeholder)
+                p = config["p"].create_variable("p")
+                q = config["q"].create_variable("q")
+                v = config["v"].create_variable("v")
+                pm.Potential("likelihood", _gamma_gamma_terms(p, q, v, x, m, gammaln=pt.gammaln, log=pt.log))
+            outputs = {"p": p, "q": q, "gamma": v}
+        else:
+            raise ValueError(f"unknown model kind {kind!r}")
+
+        self.kind, self.model = kind, model
+        self.value_vars = list(model.value_vars)
+        logp = model.logp(jacobian=False)
+        gradient = pytensor.grad(logp, self.value_vars)
+        self._logp_and_gradient = pytensor.function(self.value_vars, [logp, *gradient])
+        names = list(outputs)
+        values = model.replace_rvs_by_values([outputs[n] for n in names])
+        self._parameters = pytensor.function(self.value_vars, values, on_unused_input="ignore")
+        self._names = names
+        initial = model.initial_point()
+        self._x0 = np.array([float(initial[v.name]) for v in self.value_vars])
+
+    def fit(self, data: dict[str, np.ndarray], max_evaluations: int):
+        """Set the data, optimise; return (parameters, scipy result or None at the budget)."""
+        import pymc as pm
+        from scipy.optimize import minimize
+
+        pm.set_data(data, model=self.model)
+        evaluations = 0
+
+        def cost(point):
+            nonlocal evaluations
+            evaluations += 1
+            if evaluations > max_evaluations:
+                raise StopIteration
+            value, *gradient = self._logp_and_gradient(*point)
+            return -float(value), -np.asarray(gradient, dtype=float)
+
+        try:
+            raw = minimize(cost, self._x0, jac=True, method="L-BFGS-B")
+            point = raw.x
+        except StopIteration:
+            raw, point = None, self._x0
+        values = self._parameters(*point)
+        return {n: float(np.asarray(v)) for n, v in zip(self._names, values)}, raw
 
 
 def _converged(raw, n: int) -> tuple[bool, str]:
@@ -272,7 +373,7 @@ def _degenerate(shapes: dict[str, float], scales: dict[str, tuple[float, float]]
 def fit_bgnbd(frequency, recency, T, *, time_unit: str, flat_priors: bool = True,
               min_customers: int = 1, min_repeat_buyers: int = 10,
               max_evaluations: int = 5000) -> BGNBDFit:
-    """Fit BG/NBD by MAP with pymc-marketing's ``BetaGeoModel``; never raises.
+    """Fit BG/NBD by MAP (pymc-marketing's likelihood and priors, see :class:`_MapFitter`); never raises.
 
     Parameters
     ----------
@@ -313,14 +414,9 @@ def fit_bgnbd(frequency, recency, T, *, time_unit: str, flat_priors: bool = True
             return result(STATUS_TOO_FEW_REPEAT_BUYERS,
                           message=f"{n_repeat} repeat buyers < {max(min_repeat_buyers, 1)}")
 
-        from pymc_marketing.clv import BetaGeoModel
-
-        config = _flat(["r", "alpha", "a", "b"]) if flat_priors else None
-        model = BetaGeoModel(model_config=config)
-        model.build_model(pd.DataFrame({"customer_id": np.arange(n), "frequency": x,
-                                        "recency": t_x, "T": t_cal}))
-        point, raw = _find_map(model.model, max_evaluations)
-        params = {k: point[k] for k in ("r", "alpha", "a", "b")}
+        fitter = _MapFitter.get("bg_nbd", flat_priors)
+        params, raw = fitter.fit({"T": t_cal, "recency_frequency": np.column_stack([t_x, x])},
+                                 max_evaluations)
         ll = float(np.sum(bgnbd_log_likelihood(**params, frequency=x, recency=t_x, T=t_cal)))
         converged, message = _converged(raw, n)
         bad = _degenerate({k: params[k] for k in ("r", "a", "b")},
@@ -337,7 +433,7 @@ def fit_bgnbd(frequency, recency, T, *, time_unit: str, flat_priors: bool = True
 def fit_gamma_gamma(frequency, monetary_value, *, flat_priors: bool = True,
                     min_repeat_buyers: int = 10, time_unit: str | None = None,
                     max_evaluations: int = 5000) -> GammaGammaFit:
-    """Fit Gamma-Gamma by MAP with pymc-marketing's ``GammaGammaModel``; never raises.
+    """Fit Gamma-Gamma by MAP (pymc-marketing's priors, see :class:`_MapFitter`); never raises.
 
     Only repeat buyers with a positive mean repeat spend enter the fit
     (``frequency > 0`` and ``monetary_value > 0``); others may be passed and are
@@ -368,13 +464,8 @@ def fit_gamma_gamma(frequency, monetary_value, *, flat_priors: bool = True,
             return result(STATUS_TOO_FEW_REPEAT_BUYERS,
                           message=f"{n} repeat buyers with positive spend < {max(min_repeat_buyers, 1)}")
 
-        from pymc_marketing.clv import GammaGammaModel
-
-        model = GammaGammaModel(model_config=_flat(["p", "q", "v"]) if flat_priors else None)
-        model.build_model(pd.DataFrame({"customer_id": np.arange(n), "frequency": x,
-                                        "monetary_value": m}))
-        point, raw = _find_map(model.model, max_evaluations)
-        params = {"p": point["p"], "q": point["q"], "gamma": point["v"]}
+        fitter = _MapFitter.get("gamma_gamma", flat_priors)
+        params, raw = fitter.fit({"frequency": x, "monetary_value": m}, max_evaluations)
         ll = float(np.sum(gamma_gamma_log_likelihood(**params, frequency=x, monetary_value=m)))
         converged, message = _converged(raw, n)
         bad = _degenerate({"p": params["p"], "q": params["q"]},
