@@ -20,8 +20,6 @@ orders as (
 
     select
         customer_key,
-        merchant_id,
-        customer_id,
         order_number,
         ordered_date,
         is_last_order_of_day,
@@ -45,6 +43,8 @@ customers as (
 
     select
         customer_key,
+        merchant_id,
+        customer_id,
         industry,
         margin_rate as industry_margin_rate
     from {{ ref('int_customers_windowed') }}
@@ -55,8 +55,6 @@ aggregated as (
 
     select
         orders.customer_key,
-        min(orders.merchant_id) as merchant_id,
-        min(orders.customer_id) as customer_id,
         min(first_purchases.first_purchase_date) as first_purchase_date,
         max(orders.ordered_date) as last_purchase_date,
         count(case when orders.is_last_order_of_day then 1 end) as purchase_days,
@@ -78,8 +76,8 @@ summarised as (
 
     select
         ---------- ids
-        aggregated.merchant_id,
-        aggregated.customer_id,
+        customers.merchant_id,
+        customers.customer_id,
 
         ---------- strings
         customers.industry,
