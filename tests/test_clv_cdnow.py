@@ -105,7 +105,8 @@ def test_fits_equal_the_library_model_classes(weekly, flat_priors):
     def library_map(model_class, config, data):
         model = model_class(model_config=config)
         model.build_model(data)
-        return pm.find_MAP(model=model.model, progressbar=False)
+        # the fitter's stopping tolerance, so both stop at the optimum
+        return pm.find_MAP(model=model.model, progressbar=False, options={"ftol": 1e-12})
 
     bg_config = {k: Prior("HalfFlat") for k in ("r", "alpha", "a", "b")} if flat_priors else None
     theirs = library_map(BetaGeoModel, bg_config, weekly[["customer_id", "frequency", "recency", "T"]])
@@ -131,7 +132,7 @@ def test_predictions_match_pymc_marketing_at_the_map_point(weekly, bg_weeks, gg)
 
     data = weekly[["customer_id", "frequency", "recency", "T"]]
     model = BetaGeoModel(model_config={k: Prior("HalfFlat") for k in ("r", "alpha", "a", "b")})
-    model.fit(data=data, method="map", progressbar=False)
+    model.fit(data=data, method="map", progressbar=False, options={"ftol": 1e-12})
     theirs_alive = model.expected_probability_alive(data).mean(("chain", "draw")).values
     theirs_purchases = model.expected_purchases(data, future_t=13).mean(("chain", "draw")).values
     ours_alive = clv.p_alive(bg_weeks, data["frequency"], data["recency"], data["T"])
@@ -142,7 +143,7 @@ def test_predictions_match_pymc_marketing_at_the_map_point(weekly, bg_weeks, gg)
 
     repeat = weekly[weekly["frequency"] > 0][["customer_id", "frequency", "monetary_value"]]
     gmodel = GammaGammaModel(model_config={k: Prior("HalfFlat") for k in ("p", "q", "v")})
-    gmodel.fit(data=repeat, method="map", progressbar=False)
+    gmodel.fit(data=repeat, method="map", progressbar=False, options={"ftol": 1e-12})
     theirs_spend = gmodel.expected_customer_spend(repeat).mean(("chain", "draw")).values
     ours_spend = clv.expected_order_value(gg, repeat["frequency"], repeat["monetary_value"])
     np.testing.assert_allclose(ours_spend, theirs_spend, rtol=1e-4)
