@@ -58,6 +58,7 @@ def model(dbt, session):
     from orchestration.clv import (
         DAYS_PER_MONTH,
         DAYS_PER_UNIT,
+        discounted_purchases_from_params,
         expected_order_value_from_params,
         expected_purchases_periods,
         normalize_time_unit,
@@ -116,13 +117,9 @@ def model(dbt, session):
 
     # the discounted monthly sum of expected purchases (BG/NBD only), then spend (Gamma-Gamma)
     discounted = np.full(n, np.nan)
-    discounted[has_bg] = 0.0
-    previous = 0.0
-    for month in range(1, horizon_months + 1):
-        cumulative = expected_purchases_periods(**bg, **history,
-                                                horizon_periods=month * DAYS_PER_MONTH / days_per_unit)
-        discounted[has_bg] += (cumulative - previous) / (1.0 + monthly_rate) ** month
-        previous = cumulative
+    discounted[has_bg] = discounted_purchases_from_params(**bg, **history, time_unit=unit,
+                                                          horizon_months=horizon_months,
+                                                          monthly_rate=monthly_rate)
     gg = params(gg_table, out["gamma_gamma_segment"].to_numpy(dtype=object), has_gg, GG_PARAMS)
     aov[has_gg] = expected_order_value_from_params(**gg, frequency=x[has_gg], monetary_value=money[has_gg])
     revenue[has_gg] = aov[has_gg] * discounted[has_gg]

@@ -32,6 +32,20 @@ values_with_costs as (
         on values_.industry = industry_costs.industry
     cross join (select * from retention_costs where industry = 'default') as default_costs
 
+),
+
+predicted as (
+
+    select
+        predictions.*,
+        values_.customer_key,
+        values_.retention_cost_per_purchase * predictions.discounted_expected_purchases
+            as predicted_retention_cost
+    from {{ ref('int_clv_predictions') }} as predictions
+    inner join values_with_costs as values_
+        on predictions.merchant_id = values_.merchant_id
+        and predictions.customer_id = values_.customer_id
+
 )
 
 select
@@ -53,11 +67,8 @@ select
     predictions.expected_avg_order_value,
     predictions.predicted_revenue,
     predictions.predicted_clv,
-    values_.retention_cost_per_purchase * predictions.discounted_expected_purchases
-        as predicted_retention_cost,
-    predictions.predicted_clv
-        - values_.allocated_acquisition_cost
-        - values_.retention_cost_per_purchase * predictions.discounted_expected_purchases
+    predictions.predicted_retention_cost,
+    predictions.predicted_clv - values_.allocated_acquisition_cost - predictions.predicted_retention_cost
         as net_clv,
     predictions.bg_nbd_segment as clv_bg_nbd_segment,
     predictions.gamma_gamma_segment as clv_gamma_gamma_segment,
@@ -80,9 +91,8 @@ select
 from values_with_costs as values_
 left join {{ ref('int_customer_rfm_scores') }} as rfm
     on values_.customer_key = rfm.customer_key
-left join {{ ref('int_clv_predictions') }} as predictions
-    on values_.merchant_id = predictions.merchant_id
-    and values_.customer_id = predictions.customer_id
+left join predicted as predictions
+    on values_.customer_key = predictions.customer_key
 left join {{ ref('int_customer_tiers') }} as tiers
     on values_.customer_key = tiers.customer_key
 left join {{ ref('int_customer_tags') }} as tags

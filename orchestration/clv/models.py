@@ -308,7 +308,7 @@ class _MapFitter:
         else:
             raise ValueError(f"unknown model kind {kind!r}")
 
-        self.kind, self.model = kind, model
+        self.model = model
         self.value_vars = list(model.value_vars)
         logp = model.logp(jacobian=False)
         gradient = pytensor.grad(logp, self.value_vars)
@@ -558,23 +558,40 @@ def to_monthly_discount_rate(*, annual_discount_rate: float | None = None,
     return float((1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0)
 
 
-def clv_from_params(bg: dict, gg: dict, frequency, recency, T, monetary_value, *, time_unit: str,
-                    horizon_months: int, margin_rate=1.0, monthly_rate: float = 0.0) -> np.ndarray:
-    """Discounted CLV on margin over whole months, from parameter dicts
-    (``bg``: r, alpha, a, b in ``time_unit``; ``gg``: p, q, gamma); see :func:`predicted_clv`."""
+def discounted_purchases_from_params(r, alpha, a, b, frequency, recency, T, *, time_unit: str,
+                                     horizon_months: int, monthly_rate: float = 0.0) -> np.ndarray:
+    """Expected purchases over whole months, each month's discounted:
+
+        sum_{m=1..H} (E[Y(month m)] - E[Y(month m-1)]) / (1 + d)^m
+
+    with E[Y] the BG/NBD conditional expectation (a month = 365.25/12 days,
+    converted to ``time_unit``, the unit of ``alpha``, ``recency`` and ``T``),
+    H = ``horizon_months`` and d = ``monthly_rate``. Per-purchase values (spend,
+    costs) times this give their discounted total over the horizon.
+    """
     months = int(horizon_months)
     if months < 0 or months != horizon_months:
         raise ValueError("horizon_months must be a non-negative whole number")
-    spend = expected_order_value_from_params(**gg, frequency=frequency, monetary_value=monetary_value)
     total = np.zeros(np.broadcast(np.asarray(frequency), np.asarray(T)).shape)
     previous = 0.0
     for month in range(1, months + 1):
         t = days_to_periods(month * DAYS_PER_MONTH, time_unit)
-        cumulative = expected_purchases_periods(**bg, frequency=frequency, recency=recency, T=T,
+        cumulative = expected_purchases_periods(r, alpha, a, b, frequency=frequency, recency=recency, T=T,
                                                 horizon_periods=t)
         total = total + (cumulative - previous) / (1.0 + monthly_rate) ** month
         previous = cumulative
-    return np.asarray(margin_rate, dtype=float) * spend * total
+    return total
+
+
+def clv_from_params(bg: dict, gg: dict, frequency, recency, T, monetary_value, *, time_unit: str,
+                    horizon_months: int, margin_rate=1.0, monthly_rate: float = 0.0) -> np.ndarray:
+    """Discounted CLV on margin over whole months, from parameter dicts
+    (``bg``: r, alpha, a, b in ``time_unit``; ``gg``: p, q, gamma); see :func:`predicted_clv`."""
+    purchases = discounted_purchases_from_params(**bg, frequency=frequency, recency=recency, T=T,
+                                                 time_unit=time_unit, horizon_months=horizon_months,
+                                                 monthly_rate=monthly_rate)
+    spend = expected_order_value_from_params(**gg, frequency=frequency, monetary_value=monetary_value)
+    return np.asarray(margin_rate, dtype=float) * spend * purchases
 
 
 # --- the same, on fit objects: units are taken from the fit -------------------
