@@ -152,3 +152,25 @@ def test_nothing_fittable_still_returns_tables():
     assert set(out.fits["segment"]) == {"x", "all"}
     assert (out.predictions["prediction_status"] == "no_fit").all()
     assert out.predictions["predicted_clv"].isna().all()
+
+
+def test_coarser_segments_are_fitted_only_when_needed():
+    """Two merchants that both fit: their industry and 'all' are listed as not_needed,
+    with no values, and every customer is scored with their merchant's fit."""
+    rng = np.random.default_rng(11)
+    cdnow_like = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    summary = pd.concat([_segment(rng, 1500, "food", "m1", cdnow_like),
+                         _segment(rng, 1500, "food", "m2", cdnow_like)], ignore_index=True)
+    summary.insert(0, "customer_id", [f"c{i}" for i in range(len(summary))])
+    out = clv.fit_and_predict_segments(summary, min_customers=200, min_repeat_buyers=50)
+    for segment in ("food/m1", "food/m2"):
+        assert _status(out.fits, segment, "bg_nbd") == "ok"
+        assert _status(out.fits, segment, "gamma_gamma") == "ok"
+    for segment in ("food", "all"):
+        for model in ("bg_nbd", "gamma_gamma"):
+            assert _status(out.fits, segment, model) == "not_needed"
+    assert out.fits.loc[out.fits["status"] == "not_needed", "value"].isna().all()
+    used = out.predictions["merchant"].radd("food/")
+    assert (out.predictions["bg_nbd_segment"] == used).all()
+    assert (out.predictions["gamma_gamma_segment"] == used).all()
+    assert clv.fit_segments(summary, min_customers=200, min_repeat_buyers=50).equals(out.fits)

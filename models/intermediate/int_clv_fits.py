@@ -5,7 +5,9 @@ marts.clv_model_fits. The fitting itself is orchestration.clv (pymc-marketing
 by MAP, flat priors = maximum likelihood); this model only feeds it the SQL
 summary and the thresholds from dbt vars (see the YAML beside it).
 
-A segment below the thresholds is recorded with status too_few_customers /
+Merchants are fitted first; an industry, then 'all', only when some of its
+customers have no ok fit below it (else status not_needed). A segment below
+the thresholds is recorded with status too_few_customers /
 too_few_repeat_buyers and never imports PyMC; a fit that fails, does not
 converge or runs off to a degenerate point is recorded with that status, and
 int_clv_predictions falls back to the parent segment. Nothing here raises for
@@ -26,7 +28,7 @@ def _flag(value) -> bool:
 
 
 def model(dbt, session):
-    from orchestration.clv import fit_and_predict_segments
+    from orchestration.clv import fit_segments
 
     time_unit = str(dbt.config.get("fit_time_unit"))
     min_customers = int(dbt.config.get("min_customers"))
@@ -43,18 +45,13 @@ def model(dbt, session):
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in FIT_DTYPES.items()})
 
     summary["time_unit"] = "days"
-    result = fit_and_predict_segments(
+    fits = fit_segments(
         summary,
         segment_cols=("industry", "merchant_id"),
-        customer_cols=(),
         fit_time_unit=time_unit,
         min_customers=min_customers,
         min_repeat_buyers=min_repeat_buyers,
-        # Only the fits are kept; the per-customer scores are int_clv_predictions'
-        # job. A zero horizon keeps the driver's own scoring pass to a minimum.
-        horizon_months=0,
-        annual_discount_rate=None,
         fitted_as_of=summary["as_of_date"].iloc[0],
         flat_priors=flat_priors,
     )
-    return result.fits.astype(FIT_DTYPES)
+    return fits.astype(FIT_DTYPES)

@@ -20,6 +20,7 @@ T converted from days:
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 BG_PARAMS = ["r", "alpha", "a", "b"]
 GG_PARAMS = ["p", "q", "gamma"]
@@ -41,10 +42,10 @@ def _ok_params(fits: pd.DataFrame, model: str, names: list) -> pd.DataFrame:
     return table.reindex(columns=names).dropna()
 
 
-def _choose(pairs: pd.DataFrame, ok_segments: set) -> list:
+def _choose(industries: list, merchants: list, ok_segments: set) -> list:
     """Per (industry, merchant_id) pair, the finest segment with an ok fit, or None."""
     chosen = []
-    for industry, merchant in zip(pairs["industry"], pairs["merchant_id"]):
+    for industry, merchant in zip(industries, merchants):
         for segment in (f"{industry}/{merchant}", str(industry), ROOT):
             if segment in ok_segments:
                 chosen.append(segment)
@@ -71,11 +72,12 @@ def model(dbt, session):
     monthly_rate = to_monthly_discount_rate(
         annual_discount_rate=float(dbt.config.get("annual_discount_rate")))
     fits = dbt.ref("int_clv_fits").df()
+    # Arrow, not pandas: the id columns pass through untouched, only numbers go to NumPy
     summary = (
         dbt.ref("int_customers_clv_summary")
         .project("merchant_id, customer_id, industry, frequency, recency_days, t_days, "
                  "monetary_value, margin_rate, as_of_date")
-        .df()
+        .to_arrow_table()
     )
 
     units = fits["time_unit"].dropna().unique()
@@ -83,33 +85,47 @@ def model(dbt, session):
     days_per_unit = DAYS_PER_UNIT[unit]
 
     # the fit each customer uses, decided once per (industry, merchant) pair
-    pairs = summary[["industry", "merchant_id"]].drop_duplicates().reset_index(drop=True)
+    industry = summary["industry"].combine_chunks().dictionary_encode()
+    merchant = summary["merchant_id"].combine_chunks().dictionary_encode()
+    n_merchants = len(merchant.dictionary) + 1                  # + 1: NULL
+    n_industries = len(industry.dictionary) + 1
+    combined = (industry.indices.fill_null(n_industries - 1).to_numpy(zero_copy_only=False).astype("int64")
+                * n_merchants
+                + merchant.indices.fill_null(n_merchants - 1).to_numpy(zero_copy_only=False))
+    codes, pair_of_row = np.unique(combined, return_inverse=True)
+    industry_names = industry.dictionary.to_pylist() + [None]
+    industries = [industry_names[i] for i in codes // n_merchants]
+    merchant_names = merchant.dictionary.to_pylist() + [None]
+    merchants = [merchant_names[i] for i in codes % n_merchants]
     bg_table = _ok_params(fits, "bg_nbd", BG_PARAMS)
     gg_table = _ok_params(fits, "gamma_gamma", GG_PARAMS)
-    pairs["bg_nbd_segment"] = _choose(pairs, set(bg_table.index))
-    pairs["gamma_gamma_segment"] = _choose(pairs, set(gg_table.index))
-    out = summary.merge(pairs, on=["industry", "merchant_id"], how="left", validate="m:1")
+    bg_pair = np.array(_choose(industries, merchants, set(bg_table.index)), dtype=object)
+    gg_pair = np.array(_choose(industries, merchants, set(gg_table.index)), dtype=object)
 
-    x = out["frequency"].to_numpy(dtype=float)
-    t_x = out["recency_days"].to_numpy(dtype=float) / days_per_unit
-    t_cal = out["t_days"].to_numpy(dtype=float) / days_per_unit
-    money = out["monetary_value"].to_numpy(dtype=float)        # NaN for one-time buyers
-    margin = out["margin_rate"].to_numpy(dtype=float)
+    def numbers(name):
+        return summary[name].to_numpy().astype(float)   # NULL -> NaN
+
+    x = numbers("frequency")
+    t_x = numbers("recency_days") / days_per_unit
+    t_cal = numbers("t_days") / days_per_unit
+    money = numbers("monetary_value")                          # NaN for one-time buyers
+    margin = numbers("margin_rate")
+    n = len(x)
     scorable = t_cal > 0                                        # first purchase before AS_OF_DATE
-    has_bg = scorable & out["bg_nbd_segment"].notna().to_numpy()
-    has_gg = has_bg & out["gamma_gamma_segment"].notna().to_numpy()
+    has_bg = scorable & (bg_pair != None)[pair_of_row]          # noqa: E711
+    has_gg = has_bg & (gg_pair != None)[pair_of_row]            # noqa: E711
 
-    def params(table, segments, mask, names):
-        picked = table.reindex(segments[mask])
-        return {name: picked[name].to_numpy(dtype=float) for name in names}
+    def params(table, pair_segments, mask, names):
+        # per pair, then per row: parameters of the segment each row uses
+        per_pair = table.reindex(pair_segments)
+        return {name: per_pair[name].to_numpy(dtype=float)[pair_of_row[mask]] for name in names}
 
-    n = len(out)
     p_alive = np.full(n, np.nan)
     purchases = np.full(n, np.nan)
     aov = np.full(n, np.nan)
     revenue = np.full(n, np.nan)
 
-    bg = params(bg_table, out["bg_nbd_segment"].to_numpy(dtype=object), has_bg, BG_PARAMS)
+    bg = params(bg_table, bg_pair, has_bg, BG_PARAMS)
     history = dict(frequency=x[has_bg], recency=t_x[has_bg], T=t_cal[has_bg])
     horizon_periods = horizon_months * DAYS_PER_MONTH / days_per_unit
     p_alive[has_bg] = p_alive_from_params(**bg, **history)
@@ -120,30 +136,38 @@ def model(dbt, session):
     discounted[has_bg] = discounted_purchases_from_params(**bg, **history, time_unit=unit,
                                                           horizon_months=horizon_months,
                                                           monthly_rate=monthly_rate)
-    gg = params(gg_table, out["gamma_gamma_segment"].to_numpy(dtype=object), has_gg, GG_PARAMS)
+    gg = params(gg_table, gg_pair, has_gg, GG_PARAMS)
     aov[has_gg] = expected_order_value_from_params(**gg, frequency=x[has_gg], monetary_value=money[has_gg])
     revenue[has_gg] = aov[has_gg] * discounted[has_gg]
 
     status = np.where(~scorable, "first_purchase_on_as_of_date",
                       np.where(~has_bg, "no_fit", np.where(~has_gg, "no_spend_fit", "ok")))
-    frame = pd.DataFrame({
-        "merchant_id": out["merchant_id"],
-        "customer_id": out["customer_id"],
-        "industry": out["industry"],
-        "p_alive": p_alive,
-        "expected_purchases": purchases,
-        "horizon_months": np.full(n, horizon_months, dtype="int64"),
-        "discounted_expected_purchases": discounted,
-        "expected_avg_order_value": aov,
-        "predicted_revenue": revenue,
-        "margin_rate": margin,
-        "predicted_clv": revenue * margin,
-        "annual_discount_rate": np.full(n, float(dbt.config.get("annual_discount_rate"))),
-        "time_unit": pd.Series(np.full(n, unit, dtype=object), dtype="string"),
-        "bg_nbd_segment": pd.Series(np.where(has_bg, out["bg_nbd_segment"], None), dtype="string"),
-        "gamma_gamma_segment": pd.Series(np.where(has_gg, out["gamma_gamma_segment"], None), dtype="string"),
-        "prediction_status": pd.Series(status, dtype="string"),
-        "as_of_date": pd.to_datetime(out["as_of_date"]).dt.date,
-    })
+
+    def nullable(values):
+        return pa.array(values, type=pa.float64(), from_pandas=True)   # NaN -> NULL
+
+    def segment_column(pair_segments, mask):
+        per_pair = pa.array(list(pair_segments), type=pa.string())
+        return pc.if_else(pa.array(mask), per_pair.take(pa.array(pair_of_row)), None)
+
+    columns = {
+        "merchant_id": summary["merchant_id"],
+        "customer_id": summary["customer_id"],
+        "industry": summary["industry"],
+        "p_alive": nullable(p_alive),
+        "expected_purchases": nullable(purchases),
+        "horizon_months": pa.array(np.full(n, horizon_months, dtype="int64")),
+        "discounted_expected_purchases": nullable(discounted),
+        "expected_avg_order_value": nullable(aov),
+        "predicted_revenue": nullable(revenue),
+        "margin_rate": nullable(margin),
+        "predicted_clv": nullable(revenue * margin),
+        "annual_discount_rate": pa.array(np.full(n, float(dbt.config.get("annual_discount_rate")))),
+        "time_unit": pa.array(np.full(n, unit, dtype=object), type=pa.string()),
+        "bg_nbd_segment": segment_column(bg_pair, has_bg),
+        "gamma_gamma_segment": segment_column(gg_pair, has_gg),
+        "prediction_status": pa.array(status, type=pa.string()),
+        "as_of_date": summary["as_of_date"],
+    }
     # an explicit schema, so the table has the same column types when there is nobody to score
-    return pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
+    return pa.table({name: columns[name] for name in SCHEMA.names}).cast(SCHEMA)

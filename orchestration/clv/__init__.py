@@ -37,6 +37,7 @@ from orchestration.clv.segments import (
     ROOT_SEGMENT,
     SegmentResult,
     fit_and_predict_segments,
+    fit_segments,
 )
 
 __all__ = [
@@ -46,5 +47,5 @@ __all__ = [
     "fit_gamma_gamma", "gamma_gamma_log_likelihood", "normalize_time_unit", "p_alive",
     "p_alive_from_params", "predicted_clv", "to_monthly_discount_rate", "rfm_summary", "simulate_bgnbd",
     "simulate_gamma_gamma_spend", "FIT_COLUMNS", "PREDICTION_COLUMNS", "ROOT_SEGMENT", "SegmentResult",
-    "fit_and_predict_segments",
+    "fit_and_predict_segments", "fit_segments",
 ]

@@ -122,6 +122,8 @@ STATUS_TOO_FEW_CUSTOMERS = "too_few_customers"
 STATUS_TOO_FEW_REPEAT_BUYERS = "too_few_repeat_buyers"
 STATUS_NOT_CONVERGED = "not_converged"
 STATUS_DEGENERATE = "degenerate"
+# a coarser segment not fitted because every one of its customers has an ok finer fit
+STATUS_NOT_NEEDED = "not_needed"
 
 # Where the likelihood has no interior maximum (nobody seems to drop out, spend
 # is constant, spend is heavy-tailed...), the optimiser runs along a ridge
@@ -345,6 +347,12 @@ class _MapFitter:
         return {n: float(np.asarray(v)) for n, v in zip(self._names, values)}, raw
 
 
+def _failure(exc: Exception) -> str:
+    """A one-line status for a fit that raised (PyTensor errors run to dozens of lines)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"failed: {type(exc).__name__}: {first}"[:300]
+
+
 def _converged(raw, n: int) -> tuple[bool, str]:
     """L-BFGS-B success, or a gradient (in log-parameter space) negligible per customer.
 
@@ -435,7 +443,7 @@ def fit_bgnbd(frequency, recency, T, *, time_unit: str, flat_priors: bool = True
             return result(STATUS_NOT_CONVERGED, params, ll, message)
         return result(STATUS_OK, params, ll, message)
     except Exception as exc:  # a fit must never take the pipeline down
-        return result(f"failed: {type(exc).__name__}: {exc}"[:500])
+        return result(_failure(exc))
 
 
 def fit_gamma_gamma(frequency, monetary_value, *, flat_priors: bool = True,
@@ -486,7 +494,7 @@ def fit_gamma_gamma(frequency, monetary_value, *, flat_priors: bool = True,
             return result(STATUS_NOT_CONVERGED, params, ll, message)
         return result(STATUS_OK, params, ll, message)
     except Exception as exc:
-        return result(f"failed: {type(exc).__name__}: {exc}"[:500])
+        return result(_failure(exc))
 
 
 def _rfm_problem(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> str | None:
@@ -528,13 +536,18 @@ def expected_purchases_periods(r, alpha, a, b, frequency, recency, T, horizon_pe
     which stays finite for large x (Fader-Hardie's "#NUM!" note). At a = 1
     exactly the expression is 0/0; a is nudged by 1e-6 there.
     """
-    x, t_x, T, t = (np.asarray(v, dtype=float) for v in (frequency, recency, T, horizon_periods))
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    return _purchase_head(r, alpha, a, b, x, T, horizon_periods) * p_alive_from_params(r, alpha, a, b, x, t_x, T)
+
+
+def _purchase_head(r, alpha, a, b, x, T, t) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] / P(alive): the part of eq. 10 that does not depend on t_x."""
+    x, T, t = (np.asarray(v, dtype=float) for v in (x, T, t))
     a = np.asarray(a, dtype=float)
     a = np.where(np.abs(a - 1.0) < 1e-6, 1.0 + 1e-6, a)
     z = t / (alpha + T + t)
     c = a + b + x - 1.0
-    head = (c / (a - 1.0)) * (1.0 - (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z))
-    return head * p_alive_from_params(r, alpha, a, b, x, t_x, T)
+    return (c / (a - 1.0)) * (1.0 - (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z))
 
 
 def expected_order_value_from_params(p, q, gamma, frequency, monetary_value) -> np.ndarray:
@@ -572,15 +585,40 @@ def discounted_purchases_from_params(r, alpha, a, b, frequency, recency, T, *, t
     months = int(horizon_months)
     if months < 0 or months != horizon_months:
         raise ValueError("horizon_months must be a non-negative whole number")
-    total = np.zeros(np.broadcast(np.asarray(frequency), np.asarray(T)).shape)
+    x, t_x, T, r, alpha, a, b = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in
+                                                      (frequency, recency, T, r, alpha, a, b)))
+    # E[Y(t)] = head(t) x P(alive), and only head depends on t: sum the discounted
+    # monthly increments of head, once per distinct (parameters, x, T), then scale
+    # by each customer's P(alive). Customers share (x, T) a lot (T is whole days),
+    # so this evaluates the hypergeometric function a fraction as often.
+    keys = np.column_stack([r.ravel(), alpha.ravel(), a.ravel(), b.ravel(), x.ravel(), T.ravel()])
+    first, inverse = _distinct_rows(keys)
+    distinct = keys[first]
+    total = np.zeros(len(distinct))
     previous = 0.0
     for month in range(1, months + 1):
         t = days_to_periods(month * DAYS_PER_MONTH, time_unit)
-        cumulative = expected_purchases_periods(r, alpha, a, b, frequency=frequency, recency=recency, T=T,
-                                                horizon_periods=t)
+        cumulative = _purchase_head(*distinct[:, :4].T, distinct[:, 4], distinct[:, 5], t)
         total = total + (cumulative - previous) / (1.0 + monthly_rate) ** month
         previous = cumulative
-    return total
+    alive = p_alive_from_params(r, alpha, a, b, x, t_x, T)
+    return total[inverse.ravel()].reshape(x.shape) * alive
+
+
+def _distinct_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of one row per distinct row of a 2-D array, each row's distinct-row number).
+
+    Hash-factorises column by column, folding the codes pairwise, so codes stay
+    below rows x distinct values of a column; much faster than np.unique(axis=0).
+    """
+    import pandas as pd
+
+    code = np.zeros(len(keys), dtype=np.int64)
+    for column in keys.T:
+        values, uniques = pd.factorize(column)
+        code, _ = pd.factorize(code * len(uniques) + values)
+    first = np.unique(code, return_index=True)[1]
+    return first, code
 
 
 def clv_from_params(bg: dict, gg: dict, frequency, recency, T, monetary_value, *, time_unit: str,

@@ -17,6 +17,7 @@ import pandas as pd
 from orchestration.clv.models import (
     DAYS_PER_MONTH,
     DAYS_PER_UNIT,
+    STATUS_NOT_NEEDED,
     STATUS_OK,
     STATUS_TOO_FEW_CUSTOMERS,
     STATUS_TOO_FEW_REPEAT_BUYERS,
@@ -72,14 +73,16 @@ def fit_and_predict_segments(
 
     Segments form a tree: ``all`` (every customer), then one segment per value
     of the first segment column ("food_delivery"), then per value of the next
-    within it ("food_delivery/m17"), and so on. Every segment below ``all`` with
-    at least ``min_customers`` customers and ``min_repeat_buyers`` repeat buyers
-    is fitted (recency and T are first converted to ``fit_time_unit``). Each
-    customer uses, per model, the finest segment on their path whose fit has
-    status ``ok``, falling back to its parent and finally to ``all``, which is
-    fitted only when some customer needs it (or when it holds the same
-    customers as a segment already fitted). A segment with exactly its parent's
-    customers reuses the parent's fit.
+    within it ("food_delivery/m17"), and so on. Each customer uses, per model,
+    the finest segment on their path whose fit has status ``ok``, falling back
+    to its parent and finally to ``all``. Fitting goes bottom-up: every finest
+    segment with at least ``min_customers`` customers and ``min_repeat_buyers``
+    repeat buyers is fitted (recency and T first converted to
+    ``fit_time_unit``); a coarser segment is fitted only when some of its
+    customers have no ok fit below it, and is otherwise listed as
+    ``not_needed``. A segment holding exactly the customers of one segment
+    below it reuses that fit. ``all`` has no thresholds beyond the fit
+    functions' floor of 10 repeat buyers (there is nothing to pool with).
 
     Returns a :class:`SegmentResult`:
 
@@ -98,15 +101,47 @@ def fit_and_predict_segments(
       RFM checks), ``no_fit`` (no usable BG/NBD fit on its path) or
       ``no_spend_fit`` (purchases predicted, but no usable Gamma-Gamma fit).
     """
-    unit = normalize_time_unit(fit_time_unit)
-    customer_cols, segment_cols = list(customer_cols), list(segment_cols)
     if annual_discount_rate is not None and monthly_discount_rate is not None:
         raise ValueError("give at most one of annual_discount_rate and monthly_discount_rate")
     rate = 0.0 if annual_discount_rate is None and monthly_discount_rate is None else \
         to_monthly_discount_rate(annual_discount_rate=annual_discount_rate,
                                  monthly_discount_rate=monthly_discount_rate)
-    as_of = pd.Timestamp(fitted_as_of).date() if fitted_as_of is not None else None
+    tree = _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_buyers, flat_priors)
+    keys = summary[list(customer_cols) + list(segment_cols)].reset_index(drop=True)
+    predictions = _predict(keys, tree.fitter.fits, tree.chosen, tree.fitter.x, tree.fitter.t_x,
+                           tree.fitter.t_cal, tree.fitter.money, tree.fitter.valid, tree.fitter.unit,
+                           horizon_months, _margins(summary, margin_rate), rate)
+    return SegmentResult(fits=tree.fitter.table(_as_date(fitted_as_of)), predictions=predictions)
 
+
+def fit_segments(
+    summary: pd.DataFrame,
+    *,
+    segment_cols: Sequence[str] = ("industry", "merchant"),
+    fit_time_unit: str = "weeks",
+    min_customers: int = 200,
+    min_repeat_buyers: int = 50,
+    fitted_as_of: dt.date | None = None,
+    flat_priors: bool = True,
+) -> pd.DataFrame:
+    """The ``fits`` table of :func:`fit_and_predict_segments`, without scoring anybody."""
+    tree = _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_buyers, flat_priors)
+    return tree.fitter.table(_as_date(fitted_as_of))
+
+
+def _as_date(value) -> dt.date | None:
+    return pd.Timestamp(value).date() if value is not None else None
+
+
+@dataclass(frozen=True)
+class _Tree:
+    fitter: "_SegmentFitter"
+    chosen: dict            # model -> per-row segment path used, or None
+
+
+def _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_buyers, flat_priors) -> _Tree:
+    unit = normalize_time_unit(fit_time_unit)
+    segment_cols = list(segment_cols)
     n_rows = len(summary)
     x = pd.to_numeric(summary["frequency"], errors="coerce").to_numpy(dtype=float)
     factor = _unit_factors(summary["time_unit"], unit)
@@ -120,33 +155,25 @@ def fit_and_predict_segments(
     fitter = _SegmentFitter(x, t_x, t_cal, money, valid, unit, min_customers, min_repeat_buyers,
                             flat_priors)
 
-    # fit every eligible segment below the root, top-down, so children can reuse parents
-    for depth in range(1, len(levels)):
-        groups = pd.Series(paths[depth]).groupby(paths[depth], sort=True, dropna=True).indices
+    # bottom-up: a row is "covered" for a model once a segment on its path has an ok fit;
+    # a segment is fitted for a model only while some of its valid rows are uncovered
+    chosen = {model: np.full(n_rows, None, dtype=object) for model in MODELS}
+    for depth in range(len(levels) - 1, -1, -1):
+        level_paths = paths[depth]
+        groups = pd.Series(level_paths).groupby(level_paths, sort=True, dropna=True).indices
         for path, rows in groups.items():
-            fitter.fit(path, levels[depth], rows, parent=paths[depth - 1][rows[0]])
+            rows = rows[valid[rows]]
+            needed = {model: bool(pd.isna(chosen[model][rows]).any()) for model in MODELS}
+            child = paths[depth + 1][rows[0]] if depth + 1 < len(levels) and len(rows) else None
+            fitter.fit(path, levels[depth], rows, needed, child=child, is_root=depth == 0)
+            for model in MODELS:
+                if fitter.fits[path][model].ok:
+                    take = rows[pd.isna(chosen[model][rows])]
+                    chosen[model][take] = path
+    return _Tree(fitter=fitter, chosen=chosen)
 
-    # choose, per customer and model, the finest ok fit on the path
-    chosen = {}
-    for model in ("bg_nbd", "gamma_gamma"):
-        pick = np.full(n_rows, None, dtype=object)
-        for depth in range(len(levels) - 1, 0, -1):
-            level_paths = paths[depth]
-            need = pd.isna(pick) & pd.notna(level_paths)
-            if need.any():
-                ok_paths = {p for p, f in fitter.fits.items() if f[model].ok}
-                take = need & pd.Series(level_paths).isin(ok_paths).to_numpy()
-                pick[take] = level_paths[take]
-        if (pd.isna(pick) & valid).any():
-            root = fitter.root(np.flatnonzero(valid))
-            if root[model].ok:
-                pick[pd.isna(pick)] = ROOT_SEGMENT
-        chosen[model] = pick
 
-    predictions = _predict(summary[customer_cols + segment_cols].reset_index(drop=True), fitter.fits,
-                           chosen, x, t_x, t_cal, money, valid, unit, horizon_months,
-                           _margins(summary, margin_rate), rate)
-    return SegmentResult(fits=fitter.table(as_of), predictions=predictions)
+MODELS = ("bg_nbd", "gamma_gamma")
 
 
 class _SegmentFitter:
@@ -156,70 +183,58 @@ class _SegmentFitter:
         self.min_customers, self.min_repeat_buyers = min_customers, min_repeat_buyers
         self.fits: dict[str, dict] = {}          # path -> {"level", "n_valid", "bg_nbd", "gamma_gamma"}
 
-    def fit(self, path: str, level: str, rows: np.ndarray, parent: str | None) -> None:
-        rows = rows[self.valid[rows]]
+    def fit(self, path: str, level: str, rows: np.ndarray, needed: dict[str, bool], *,
+            child: str | None, is_root: bool) -> None:
+        """Fit one segment from its valid ``rows``, for the models ``needed`` says.
+
+        ``child`` is the segment below holding the first row: when it holds
+        every row of this one (segments are nested, so equal counts mean the
+        same customers), its attempted fits are reused. The root has no
+        ``min_customers`` / ``min_repeat_buyers`` threshold beyond the fit
+        functions' own floor of 10 repeat buyers.
+        """
         n, n_repeat = len(rows), int(np.count_nonzero(self.x[rows] > 0))
         spenders = int(np.count_nonzero((self.x[rows] > 0) & (self.money[rows] > 0)))
-        parent_entry = self.fits.get(parent) if parent != ROOT_SEGMENT else None
-        if parent_entry is not None and parent_entry["n_valid"] == n:
-            # segments are nested: as many valid customers as the parent means the same ones
-            bg, gg = parent_entry["bg_nbd"], parent_entry["gamma_gamma"]
-        elif n < self.min_customers:
-            why = f"{n} customers < min_customers {self.min_customers}"
-            bg = self._skipped_bg(STATUS_TOO_FEW_CUSTOMERS, n, n_repeat, why)
-            gg = self._skipped_gg(STATUS_TOO_FEW_CUSTOMERS, spenders, why)
-        else:
-            if n_repeat < self.min_repeat_buyers:
-                bg = self._skipped_bg(STATUS_TOO_FEW_REPEAT_BUYERS, n, n_repeat,
-                                      f"{n_repeat} repeat buyers < min_repeat_buyers {self.min_repeat_buyers}")
-            else:
-                bg = self._fit_bg(rows, min_repeat_buyers=1)
-            if spenders < self.min_repeat_buyers:
-                gg = self._skipped_gg(STATUS_TOO_FEW_REPEAT_BUYERS, spenders,
-                                      f"{spenders} repeat buyers with spend < min_repeat_buyers "
-                                      f"{self.min_repeat_buyers}")
-            else:
-                gg = self._fit_gg(rows, min_repeat_buyers=1)
-        self.fits[path] = {"level": level, "n_valid": n, "bg_nbd": bg, "gamma_gamma": gg}
-
-    def root(self, valid_rows: np.ndarray) -> dict:
-        """The fit of all valid customers, made on first use.
-
-        A first-level segment holding every valid customer is the same data: its
-        fits are reused where they were attempted. The root has no
-        ``min_customers``/``min_repeat_buyers`` threshold (there is nothing to
-        pool with) beyond the fit functions' own floor of 10 repeat buyers.
-        """
-        if ROOT_SEGMENT in self.fits:
-            return self.fits[ROOT_SEGMENT]
-        n = len(valid_rows)
-        twin = next((e for e in self.fits.values() if e["n_valid"] == n and n > 0), None)
-        skipped = (STATUS_TOO_FEW_CUSTOMERS, STATUS_TOO_FEW_REPEAT_BUYERS)
-        entry = {"level": ROOT_SEGMENT, "n_valid": n}
-        for model, fit_fn in (("bg_nbd", self._fit_bg), ("gamma_gamma", self._fit_gg)):
+        twin = self.fits.get(child) if child is not None else None
+        twin = twin if twin is not None and twin["n_valid"] == n and n > 0 else None
+        skipped = (STATUS_TOO_FEW_CUSTOMERS, STATUS_TOO_FEW_REPEAT_BUYERS, STATUS_NOT_NEEDED)
+        entry = {"level": level, "n_valid": n}
+        for model in MODELS:
             if twin is not None and twin[model].status not in skipped:
                 entry[model] = twin[model]
+            elif not needed[model] and n > 0:
+                entry[model] = self._skipped(model, STATUS_NOT_NEEDED, n, n_repeat, spenders,
+                                             "every customer has an ok fit in a finer segment")
+            elif is_root:
+                entry[model] = self._attempt(model, rows, min_repeat_buyers=10)
+            elif n < self.min_customers:
+                entry[model] = self._skipped(model, STATUS_TOO_FEW_CUSTOMERS, n, n_repeat, spenders,
+                                             f"{n} customers < min_customers {self.min_customers}")
+            elif model == "bg_nbd" and n_repeat < self.min_repeat_buyers:
+                entry[model] = self._skipped(model, STATUS_TOO_FEW_REPEAT_BUYERS, n, n_repeat, spenders,
+                                             f"{n_repeat} repeat buyers < min_repeat_buyers "
+                                             f"{self.min_repeat_buyers}")
+            elif model == "gamma_gamma" and spenders < self.min_repeat_buyers:
+                entry[model] = self._skipped(model, STATUS_TOO_FEW_REPEAT_BUYERS, n, n_repeat, spenders,
+                                             f"{spenders} repeat buyers with spend < min_repeat_buyers "
+                                             f"{self.min_repeat_buyers}")
             else:
-                entry[model] = fit_fn(valid_rows, min_repeat_buyers=10)
-        self.fits[ROOT_SEGMENT] = entry
-        return entry
+                entry[model] = self._attempt(model, rows, min_repeat_buyers=1)
+        self.fits[path] = entry
 
-    def _fit_bg(self, rows, *, min_repeat_buyers: int) -> BGNBDFit:
-        return fit_bgnbd(self.x[rows], self.t_x[rows], self.t_cal[rows], time_unit=self.unit,
-                         flat_priors=self.flat_priors, min_repeat_buyers=min_repeat_buyers)
-
-    def _fit_gg(self, rows, *, min_repeat_buyers: int) -> GammaGammaFit:
+    def _attempt(self, model: str, rows, *, min_repeat_buyers: int):
+        if model == "bg_nbd":
+            return fit_bgnbd(self.x[rows], self.t_x[rows], self.t_cal[rows], time_unit=self.unit,
+                             flat_priors=self.flat_priors, min_repeat_buyers=min_repeat_buyers)
         return fit_gamma_gamma(self.x[rows], self.money[rows], flat_priors=self.flat_priors,
                                min_repeat_buyers=min_repeat_buyers, time_unit=self.unit)
 
-    def _skipped_bg(self, status, n, n_repeat, why) -> BGNBDFit:
+    def _skipped(self, model, status, n, n_repeat, spenders, why):
         nan = float("nan")
-        return BGNBDFit(r=nan, alpha=nan, a=nan, b=nan, log_likelihood=nan, n_customers=n,
-                        n_repeat_buyers=n_repeat, status=status, time_unit=self.unit, message=why)
-
-    def _skipped_gg(self, status, n, why) -> GammaGammaFit:
-        nan = float("nan")
-        return GammaGammaFit(p=nan, q=nan, gamma=nan, log_likelihood=nan, n_customers=n,
+        if model == "bg_nbd":
+            return BGNBDFit(r=nan, alpha=nan, a=nan, b=nan, log_likelihood=nan, n_customers=n,
+                            n_repeat_buyers=n_repeat, status=status, time_unit=self.unit, message=why)
+        return GammaGammaFit(p=nan, q=nan, gamma=nan, log_likelihood=nan, n_customers=spenders,
                              status=status, time_unit=self.unit, message=why)
 
     def table(self, as_of: dt.date | None) -> pd.DataFrame:
@@ -227,7 +242,7 @@ class _SegmentFitter:
         order = sorted(self.fits, key=lambda p: (p != ROOT_SEGMENT, p))
         for path in order:
             entry = self.fits[path]
-            for model in ("bg_nbd", "gamma_gamma"):
+            for model in MODELS:
                 fit = entry[model]
                 for name, value in fit.params().items():
                     records.append({
