@@ -24,9 +24,6 @@ from orchestration import settings
 from orchestration.landing import land_raw_data
 
 
-PYTHON_MODELS = ("int_clv_fits", "int_clv_predictions")
-
-
 def _peak_rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0  # Linux reports KiB
 
@@ -116,11 +113,12 @@ def main(argv: list[str] | None = None) -> int:
           f"seeds {sum(r['execution_time'] for r in seeds):.1f} s")
     print(f"\nWall: land {totals['land']:.1f} s + seeds {totals['seed']:.1f} s + models {totals['run']:.1f} s "
           f"= {totals['land'] + totals['seed'] + totals['run']:.1f} s to fresh marts; tests {totals['test']:.1f} s more")
-    python_models = [r for r in models if r["unique_id"].split(".")[-1] in PYTHON_MODELS]
+    nodes = json.loads((target_dir / "manifest.json").read_text())["nodes"]
+    python_models = [r for r in models if nodes.get(r["unique_id"], {}).get("language") == "python"]
     if python_models:
         python_seconds = sum(r["execution_time"] for r in python_models)
         print(f"Model time: SQL models {sum(r['execution_time'] for r in models) - python_seconds:.1f} s, "
-              f"CLV Python models {python_seconds:.1f} s (summed per node; the run overlaps them)")
+              f"Python models (CLV) {python_seconds:.1f} s (summed per node; the run overlaps them)")
     print(f"Peak RSS: generate + land (this process) {land_rss:,.0f} MB; largest dbt step {dbt_rss:,.0f} MB")
     return 0
 

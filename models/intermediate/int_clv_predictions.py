@@ -60,6 +60,7 @@ def model(dbt, session):
         DAYS_PER_MONTH,
         DAYS_PER_UNIT,
         discounted_purchases_from_params,
+        distinct_rows,
         expected_order_value_from_params,
         expected_purchases_periods,
         normalize_time_unit,
@@ -85,18 +86,13 @@ def model(dbt, session):
     days_per_unit = DAYS_PER_UNIT[unit]
 
     # the fit each customer uses, decided once per (industry, merchant) pair
-    industry = summary["industry"].combine_chunks().dictionary_encode()
-    merchant = summary["merchant_id"].combine_chunks().dictionary_encode()
-    n_merchants = len(merchant.dictionary) + 1                  # + 1: NULL
-    n_industries = len(industry.dictionary) + 1
-    combined = (industry.indices.fill_null(n_industries - 1).to_numpy(zero_copy_only=False).astype("int64")
-                * n_merchants
-                + merchant.indices.fill_null(n_merchants - 1).to_numpy(zero_copy_only=False))
-    codes, pair_of_row = np.unique(combined, return_inverse=True)
-    industry_names = industry.dictionary.to_pylist() + [None]
-    industries = [industry_names[i] for i in codes // n_merchants]
-    merchant_names = merchant.dictionary.to_pylist() + [None]
-    merchants = [merchant_names[i] for i in codes % n_merchants]
+    segment_codes = np.column_stack([
+        summary[name].combine_chunks().dictionary_encode().indices.fill_null(-1).to_numpy()
+        for name in ("industry", "merchant_id")
+    ])
+    first_row_of_pair, pair_of_row = distinct_rows(segment_codes)
+    industries = summary["industry"].take(first_row_of_pair).to_pylist()
+    merchants = summary["merchant_id"].take(first_row_of_pair).to_pylist()
     bg_table = _ok_params(fits, "bg_nbd", BG_PARAMS)
     gg_table = _ok_params(fits, "gamma_gamma", GG_PARAMS)
     bg_pair = np.array(_choose(industries, merchants, set(bg_table.index)), dtype=object)

@@ -17,6 +17,7 @@ from orchestration.clv.models import (  # models first: it sets PyTensor's compi
     convert_duration,
     days_to_periods,
     discounted_purchases_from_params,
+    distinct_rows,
     expected_order_value,
     expected_order_value_from_params,
     expected_purchases,
@@ -42,7 +43,8 @@ from orchestration.clv.segments import (
 
 __all__ = [
     "DAYS_PER_MONTH", "DAYS_PER_UNIT", "BGNBDFit", "GammaGammaFit", "bgnbd_log_likelihood",
-    "clv_from_params", "convert_duration", "days_to_periods", "discounted_purchases_from_params", "expected_order_value",
+    "clv_from_params", "convert_duration", "days_to_periods", "discounted_purchases_from_params",
+    "distinct_rows", "expected_order_value",
     "expected_order_value_from_params", "expected_purchases", "expected_purchases_periods", "fit_bgnbd",
     "fit_gamma_gamma", "gamma_gamma_log_likelihood", "normalize_time_unit", "p_alive",
     "p_alive_from_params", "predicted_clv", "to_monthly_discount_rate", "rfm_summary", "simulate_bgnbd",

@@ -592,7 +592,7 @@ def discounted_purchases_from_params(r, alpha, a, b, frequency, recency, T, *, t
     # by each customer's P(alive). Customers share (x, T) a lot (T is whole days),
     # so this evaluates the hypergeometric function a fraction as often.
     keys = np.column_stack([r.ravel(), alpha.ravel(), a.ravel(), b.ravel(), x.ravel(), T.ravel()])
-    first, inverse = _distinct_rows(keys)
+    first, inverse = distinct_rows(keys)
     distinct = keys[first]
     total = np.zeros(len(distinct))
     previous = 0.0
@@ -605,8 +605,10 @@ def discounted_purchases_from_params(r, alpha, a, b, frequency, recency, T, *, t
     return total[inverse.ravel()].reshape(x.shape) * alive
 
 
-def _distinct_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def distinct_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(index of one row per distinct row of a 2-D array, each row's distinct-row number).
+
+    The columns of ``keys`` are the values to group by (numbers; NaN groups with NaN).
 
     Hash-factorises column by column, folding the codes pairwise, so codes stay
     below rows x distinct values of a column; much faster than np.unique(axis=0).

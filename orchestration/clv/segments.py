@@ -34,6 +34,7 @@ from orchestration.clv.models import (
 )
 
 ROOT_SEGMENT = "all"
+MODELS = ("bg_nbd", "gamma_gamma")
 FIT_COLUMNS = ["segment", "segment_level", "model", "parameter", "value", "time_unit",
                "n_customers", "log_likelihood", "fitted_as_of", "status"]
 PREDICTION_COLUMNS = ["time_unit", "p_alive", "expected_purchases", "horizon_months",
@@ -171,9 +172,6 @@ def _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_bu
                     take = rows[pd.isna(chosen[model][rows])]
                     chosen[model][take] = path
     return _Tree(fitter=fitter, chosen=chosen)
-
-
-MODELS = ("bg_nbd", "gamma_gamma")
 
 
 class _SegmentFitter:
