@@ -8,8 +8,9 @@ working database dbt writes; they read a copy:
 1. every table (and view, materialised as a table) of the published schemas
    is copied from the working database, opened read-only, into a temporary
    file beside the target, with table and column comments;
-2. the temporary file is written in DuckDB storage format v1.5.0, which the
-   DuckDB 1.x engines embedded in BI tools can open;
+2. the temporary file is written in DuckDB storage format v1.0.0
+   (``settings.PUBLISHED_STORAGE_VERSION``), which every DuckDB client since
+   1.0 can open, whatever version a BI tool embeds;
 3. it is then renamed onto the target path (``os.replace``: atomic on one
    filesystem). A reader that already had the old file open keeps reading the
    old one; the next connection sees the new one.
@@ -103,7 +104,7 @@ def publish(
     source_path: Path,
     target_path: Path,
     schemas: Sequence[str] = PUBLISHED_SCHEMAS,
-    storage_version: str = settings.STORAGE_COMPATIBILITY_VERSION,
+    storage_version: str = settings.PUBLISHED_STORAGE_VERSION,
 ) -> list[PublishedTable]:
     """Copy every table of `schemas` from source_path into target_path, atomically.
 

@@ -18,8 +18,15 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_RAW_DATA_DIR = PROJECT_DIR / "data" / "raw"
 DEFAULT_DUCKDB_PATH = PROJECT_DIR / "data" / "lifecycle.duckdb"
 
-# DuckDB 2.x writes a format 1.x clients cannot read; most BI tools embed 1.x.
+# The working database (dbt writes it, only this project reads it).
 STORAGE_COMPATIBILITY_VERSION = "v1.5.0"
+
+# The published marts file, which BI tools and notebooks open with whatever
+# DuckDB they embed. 'v1.0.0' files (storage header 64) are read by every
+# client from 1.0 on, the 1.4 LTS line included; 'v1.2.0' and later headers
+# shut out older clients. tests/test_published_file_clients.py proves the
+# claim with real old clients; DECISIONLOG.md says why not older or newer.
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
 
 # Demo data written when the default landing folder holds no orders.
 DEMO_ORDERS = 200_000

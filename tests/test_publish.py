@@ -1,9 +1,7 @@
-"""Publishing the marts: a real DuckDB file in, a v1.5.0-format copy swapped in atomically."""
+"""Publishing the marts: a real DuckDB file in, a copy in the published storage format swapped in atomically."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration import settings
 from orchestration.publish import PublishedTable, publish
 
 
@@ -74,14 +73,14 @@ def count_in_new_process(path: Path, table: str) -> int:
     return int(completed.stdout)
 
 
-def test_published_file_is_in_v1_5_format_and_keeps_comments(tmp_path):
+def test_published_file_is_in_the_published_format_and_keeps_comments(tmp_path):
     target = tmp_path / "published.duckdb"
     publish(make_working_db(tmp_path / "work.duckdb"), target)
 
     con = duckdb.connect(str(target), read_only=True)
     try:
         tags = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()[0]
-        assert tags["storage_version"].startswith("v1.5.0")
+        assert tags["storage_version"].startswith(settings.PUBLISHED_STORAGE_VERSION)
         assert con.execute(
             "select comment from duckdb_tables() where table_name = 'customers'"
         ).fetchone()[0] == "One row per customer."
@@ -164,36 +163,3 @@ def test_refuses_a_file_name_that_makes_schema_names_ambiguous(tmp_path):
     source = make_working_db(tmp_path / "work.duckdb")
     with pytest.raises(ValueError, match="ambiguous"):
         publish(source, tmp_path / "marts.duckdb")
-
-
-def _uv() -> str | None:
-    local = Path(__file__).resolve().parent.parent / ".tools" / "uv" / "bin" / "uv"
-    if local.exists():
-        return str(local)
-    return shutil.which("uv")
-
-
-def test_published_file_opens_in_duckdb_1_5(tmp_path):
-    """BI tools embed DuckDB 1.x: the published copy must open in 1.5, a real 1.5 client."""
-    uv = _uv()
-    if uv is None:
-        pytest.skip("uv not found (make creates .tools/uv); cannot install a DuckDB 1.5 client")
-    working = make_working_db(tmp_path / "working.duckdb")
-    target = tmp_path / "published.duckdb"
-    publish(working, target)
-    client = tmp_path / "duckdb15"
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")}
-    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(client)], check=True, env=env)
-    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(client / "bin" / "python"), "duckdb>=1.5,<1.6"],
-                   check=True, env=env)
-    script = (
-        "import duckdb, sys; print(duckdb.__version__); "
-        "c = duckdb.connect(sys.argv[1], read_only=True); "
-        "print(c.execute('select count(*) from marts.customers').fetchone()[0])"
-    )
-    completed = subprocess.run([str(client / "bin" / "python"), "-c", script, str(target)],
-                               capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
-    version, rows = completed.stdout.split()
-    assert version.startswith("1.5.")
-    assert rows == "3"

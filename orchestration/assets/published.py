@@ -16,8 +16,8 @@ PUBLISHED_LAYERS = PUBLISHED_SCHEMAS  # dbt folders marts/ and audit/ build sche
     kinds={"duckdb"},
     description=(
         "Every table of the marts and audit schemas, copied from the working database into "
-        "PUBLISH_PATH (DuckDB format v1.5.0, readable by DuckDB 1.x BI tools) and swapped in "
-        "atomically, so readers never see a half-built file."
+        "PUBLISH_PATH (DuckDB storage format v1.0.0, readable by every DuckDB client since 1.0) "
+        "and swapped in atomically, so readers never see a half-built file."
     ),
 )
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -29,7 +29,7 @@ def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         metadata={
             "publish_path": dg.MetadataValue.path(str(target)),
             "source_path": dg.MetadataValue.path(str(source)),
-            "storage_version": settings.STORAGE_COMPATIBILITY_VERSION,
+            "storage_version": settings.PUBLISHED_STORAGE_VERSION,
             "tables": len(tables),
             "dagster/row_count": sum(table.rows for table in tables),
             "row_counts": dg.MetadataValue.json({table.qualified_name: table.rows for table in tables}),
