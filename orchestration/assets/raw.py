@@ -18,11 +18,18 @@ import dagster as dg
 from orchestration import settings
 from orchestration.assets.config import AsOfConfig
 from orchestration.dbt_args import resolve_as_of_date
-from orchestration.landing import ENTITIES, RawDataError, land_raw_data, raw_dir_has_orders
+from orchestration.landing import (
+    ENTITIES,
+    LOAD_LOG,
+    REJECTED_LINES,
+    RawDataError,
+    land_raw_data,
+    raw_dir_has_orders,
+    record_refusal,
+)
 
 RAW_SOURCE = "raw"
-LOAD_LOG = "_load_log"
-RAW_TABLES: tuple[str, ...] = (*(entity.name for entity in ENTITIES), LOAD_LOG)
+RAW_TABLES: tuple[str, ...] = (*(entity.name for entity in ENTITIES), LOAD_LOG, REJECTED_LINES)
 
 
 def raw_asset_key(table: str) -> dg.AssetKey:
@@ -65,7 +72,9 @@ def generate_demo_data_if_needed(raw_dir: Path, as_of: dt.date, log) -> dict[str
 
 def _description(table: str) -> str:
     if table == LOAD_LOG:
-        return "One row per raw entity of the last load: files read, row count, load time."
+        return "One row per raw entity of the last load: files read, row count, rejected lines, load time."
+    if table == REJECTED_LINES:
+        return "CSV lines of the last load that could not be parsed: file, line number, text, reason."
     entity = next(entity for entity in ENTITIES if entity.name == table)
     need = "required" if entity.required else "optional: an empty table when no file is given"
     return f"raw.{table}, landed from RAW_DATA_DIR ({need}); {entity.describe()}."
@@ -95,7 +104,9 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
     try:
         loaded = land_raw_data(raw_dir, duckdb_path)
     except RawDataError as error:
-        # The data contract message is the whole story: show it as the failure.
+        # The data contract message is the whole story: show it as the failure,
+        # and leave it where `make run` prints it last (orchestration/run.py).
+        record_refusal(duckdb_path, str(error))
         raise dg.Failure(
             description=str(error),
             metadata={"raw_data_dir": dg.MetadataValue.path(str(raw_dir))},
@@ -113,10 +124,15 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
             metadata={
                 **common,
                 "dagster/row_count": meta["rows"],
+                "rejected_lines": meta["rejected_lines"],
                 "format": meta["format"] or "none (no file: empty table)",
                 "files": dg.MetadataValue.json(meta["files"]),
             },
         )
+    yield dg.MaterializeResult(
+        asset_key=raw_asset_key(REJECTED_LINES),
+        metadata={**common, "dagster/row_count": sum(meta["rejected_lines"] for meta in loaded.values())},
+    )
     yield dg.MaterializeResult(
         asset_key=raw_asset_key(LOAD_LOG),
         metadata={**common, "dagster/row_count": len(loaded), "duckdb_path": dg.MetadataValue.path(str(duckdb_path))},
