@@ -17,6 +17,8 @@ import dagster as dg
 
 from orchestration import settings
 from orchestration.assets.config import AsOfConfig
+from orchestration.config_check import check_configuration, raw_merchant_ids
+from orchestration.freshness import check_orders_freshness
 from orchestration.dbt_args import resolve_as_of_date
 from orchestration.landing import (
     ENTITIES,
@@ -92,6 +94,16 @@ def _description(table: str) -> str:
         )
         for table in RAW_TABLES
     ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "raw_orders_freshness",
+            asset=raw_asset_key("orders"),
+            description=(
+                "dbt source freshness of raw.orders: days between the newest order and AS_OF_DATE, "
+                "warn/error after vars freshness_warn_after_days / freshness_error_after_days."
+            ),
+        )
+    ],
 )
 def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
     """Land RAW_DATA_DIR into the `raw` schema (generating demo data into the default folder if empty)."""
@@ -102,7 +114,11 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
     fingerprint = raw_dir_fingerprint(raw_dir)
 
     try:
+        # Nonsense in seeds or vars stops the run before anything is rebuilt;
+        # merchant overrides are checked against the merchants just landed.
+        check_configuration(settings.PROJECT_DIR)
         loaded = land_raw_data(raw_dir, duckdb_path)
+        check_configuration(settings.PROJECT_DIR, known_merchants=raw_merchant_ids(duckdb_path))
     except RawDataError as error:
         # The data contract message is the whole story: show it as the failure,
         # and leave it where `make run` prints it last (orchestration/run.py).
@@ -136,4 +152,13 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
     yield dg.MaterializeResult(
         asset_key=raw_asset_key(LOAD_LOG),
         metadata={**common, "dagster/row_count": len(loaded), "duckdb_path": dg.MetadataValue.path(str(duckdb_path))},
+    )
+    freshness = check_orders_freshness(as_of, duckdb_path)
+    yield dg.AssetCheckResult(
+        check_name="raw_orders_freshness",
+        asset_key=raw_asset_key("orders"),
+        passed=freshness.status == "pass",
+        severity=dg.AssetCheckSeverity.ERROR if freshness.status == "error" else dg.AssetCheckSeverity.WARN,
+        description=freshness.line(),
+        metadata={"status": freshness.status, "age_days": freshness.age_days or -1.0},
     )
