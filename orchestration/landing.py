@@ -35,6 +35,7 @@ import dataclasses
 import datetime as dt
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -270,7 +271,13 @@ def _land_csv(con: duckdb.DuckDBPyConnection, entity: Entity, table: str, csv_fi
                 con.execute(f"delete from {table} where _source_file = '{source}'")
         if fallback:
             clean = work_dir / f"{entity.name}_{index}.csv"
-            rejected = raw_csv.rewrite_line_by_line(csv_file, clean)
+            try:
+                rejected = raw_csv.rewrite_line_by_line(csv_file, clean)
+            except (OSError, EOFError, zlib.error) as error:  # a .gz corrupt past the part inspected
+                raise RawDataError(
+                    f"{entity.name}: {csv_file.path} cannot be decompressed ({error}); it is not a readable "
+                    "gzip file. Export it again, or compress it with gzip."
+                ) from error
             cleaned = dataclasses.replace(csv_file, encoding="utf-8", delimiter=",")
             insert(raw_csv.reader_sql(cleaned, path=clean))
             clean.unlink()

@@ -91,10 +91,17 @@ def _open_binary(path: Path):
 
 
 def _read_sample(path: Path) -> tuple[bytes, bool]:
-    """The first SAMPLE_BYTES bytes (decompressed) and whether that is the whole file."""
+    """The first SAMPLE_BYTES bytes (decompressed) and whether that is the whole file.
+
+    A gzip file is read to its end once: DuckDB does not check the gzip
+    checksum, so a corrupt file would load garbage rows and stop short.
+    """
     try:
         with _open_binary(path) as handle:
             sample = handle.read(SAMPLE_BYTES + 1)
+            if path.name.lower().endswith(".gz"):
+                while handle.read(1 << 24):
+                    pass
     except (OSError, EOFError, zlib.error) as error:
         raise CsvRefused(
             f"cannot be decompressed ({error}); it is not a readable gzip file. Export it again, "

@@ -240,3 +240,19 @@ def test_a_sniffer_confusing_file_is_not_reported_as_missing_columns(tmp_path):
     db, _ = land_bytes(tmp_path, text.encode())
     assert loaded_ids(db) == ["o1", "o2", "o5"]
     assert [r[:2] for r in rejected(db)] == [(4, "malformed_line")]
+
+
+def test_refusal_gzip_corrupt_after_its_first_block(tmp_path):
+    """DuckDB does not check a gzip's checksum (it loaded garbage rows and stopped short): the landing does."""
+    import random
+
+    rng = random.Random(7)
+    rows = "".join(f"o{i},c{rng.randint(1, 10**9)},2024-01-01,{rng.randint(1, 10**6)}\n" for i in range(40000))
+    data = gzip.compress((HEADER + rows).encode())
+    broken = data[: len(data) * 3 // 4] + bytes(64) + data[len(data) * 3 // 4 + 64:]
+    path = (tmp_path / "raw" / "orders.csv.gz").resolve()
+    message = refusal(tmp_path, broken, name="orders.csv.gz")
+    assert message.startswith(f"orders: {path} cannot be decompressed (")
+    assert "CRC check failed" in message
+    assert message.endswith("it is not a readable gzip file. Export it again, or compress it with gzip (a .csv.gz "
+                            "must be gzip, not zip or another format).")
