@@ -18,8 +18,8 @@ import dagster as dg
 from orchestration import settings
 from orchestration.assets.config import AsOfConfig
 from orchestration.config_check import check_configuration, raw_merchant_ids
-from orchestration.freshness import check_orders_freshness
 from orchestration.dbt_args import resolve_as_of_date
+from orchestration.freshness import check_orders_freshness
 from orchestration.landing import (
     ENTITIES,
     LOAD_LOG,
