@@ -54,8 +54,10 @@ manifest: install
 	$(DBT) parse $(DBT_FLAGS) --quiet
 
 # --- the two commands ----------------------------------------------------------
+# orchestration.run runs the Dagster job and, if the input or configuration is
+# refused, prints the reason as the last lines (no stack trace after it).
 run: manifest
-	$(BIN)/dagster job execute -m orchestration.definitions -j build_everything -c orchestration/run_config.yaml
+	$(BIN)/python -m orchestration.run
 	$(BIN)/python -m orchestration.summary
 
 test: install

@@ -14,6 +14,14 @@ This is the contract between a user's exports and the dbt sources:
   failing the load. Each row gets ``_raw_row_id`` (unique per entity, in file
   order; 1..n for a single file) and ``_source_file``, so any quarantined row
   can be traced to its origin;
+* a CSV line that cannot be parsed (wrong field count, unclosed quote, an
+  invalid byte, a NUL) does not stop the load: it lands in
+  ``raw._rejected_lines`` with its file, line number, text and reason, and
+  staging quarantines it (orchestration/raw_csv.py reads CSV files);
+* a file that cannot be read at all (empty, header only, corrupt gzip,
+  unknown delimiter, missing columns, undeclared non-UTF-8 encoding, two
+  sources for one entity) raises RawDataError, whose message names the file,
+  the problem and what to do;
 * Parquet lands as a view over the files (no copy); CSV is parsed once into a
   table. See DECISIONLOG.md.
 
@@ -25,11 +33,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
+import tempfile
+import zlib
 from pathlib import Path
 
 import duckdb
 
-from orchestration import settings
+from orchestration import raw_csv, settings
+
+LOAD_LOG = "_load_log"
+REJECTED_LINES = "_rejected_lines"
+# Row ids of a folder's n-th file start at n x 10^12, so they never depend on scan order.
+FILE_ROW_ID_STRIDE = 1_000_000_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +92,27 @@ _SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".csv.gz": "csv", ".tsv": "cs
 
 
 class RawDataError(ValueError):
-    """The raw landing folder does not meet the data contract."""
+    """Input or configuration the pipeline refuses.
+
+    The one exception type for a refusal: its message names the file (or the
+    setting), says what is wrong and what to do, in one paragraph, so it can
+    be the last thing a user reads (`make run`) and the failure text in the
+    Dagster UI.
+    """
+
+
+REFUSAL_FILE = "last_refusal.txt"
+
+
+def refusal_path(duckdb_path: Path) -> Path:
+    """Where a refusal's text is written, beside the working database, for `make run` to print last."""
+    return Path(duckdb_path).parent / REFUSAL_FILE
+
+
+def record_refusal(duckdb_path: Path, message: str) -> None:
+    path = refusal_path(duckdb_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(message.rstrip() + "\n", encoding="utf-8")
 
 
 def _format_of(path: Path) -> str | None:
@@ -106,7 +142,10 @@ def find_entity_files(raw_dir: Path, entity: Entity) -> tuple[str, list[Path]] |
         return None
     if len(candidates) > 1:
         names = ", ".join(str(c) for c in candidates)
-        raise RawDataError(f"{entity.name}: found more than one source ({names}); keep exactly one.")
+        raise RawDataError(
+            f"{entity.name}: found more than one source ({names}). Keep exactly one of them in "
+            f"{raw_dir} (move the others out), so it is clear which is the {entity.name} export."
+        )
     source = candidates[0]
     if source.is_file():
         return _format_of(source), [source]
@@ -115,7 +154,9 @@ def find_entity_files(raw_dir: Path, entity: Entity) -> tuple[str, list[Path]] |
     if not files:
         return None
     if len(formats) > 1:
-        raise RawDataError(f"{entity.name}: folder {source} mixes CSV and Parquet files; use one format.")
+        raise RawDataError(
+            f"{entity.name}: folder {source} mixes CSV and Parquet files. Keep files of one format in it."
+        )
     return formats.pop(), files
 
 
@@ -123,61 +164,133 @@ def _quoted_list(files: list[Path]) -> str:
     return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
 
 
-def _reader_sql(fmt: str, files: list[Path]) -> str:
-    if fmt == "parquet":
-        return (
-            f"read_parquet({_quoted_list(files)}, union_by_name = true, filename = '_source_file', "
-            "file_row_number = true)"
-        )
-    # all_varchar: a CSV's values stay text, so a bad timestamp is quarantined in
-    # staging instead of failing (or being guessed at) during the load.
-    return (
-        f"read_csv({_quoted_list(files)}, header = true, all_varchar = true, union_by_name = true, "
-        "filename = '_source_file')"
-    )
+def _parquet_select(entity: Entity, files: list[Path], con: duckdb.DuckDBPyConnection) -> str:
+    """A view's select over the Parquet files, every column cast to text.
 
-
-def _row_id_sql(fmt: str, files: list[Path]) -> str:
-    """A stable, unique row id in file order.
-
-    Parquet: the reader's own row number, offset by 10^12 per file for a folder
-    of files, so it does not depend on scan order. CSV has no such number; its
-    rows are numbered once while the landing step copies it into a table.
+    The row id is the reader's own row number, offset by 10^12 per file for a
+    folder of files, so it does not depend on scan order.
     """
-    if fmt == "parquet":
-        if len(files) == 1:
-            return "file_row_number + 1"
-        return f"(list_position({_quoted_list(files)}, _source_file) - 1) * 1000000000000 + file_row_number + 1"
-    return "row_number() over ()"
-
-
-def _select_for(entity: Entity, fmt: str, files: list[Path], con: duckdb.DuckDBPyConnection) -> str:
-    reader = _reader_sql(fmt, files)
-    present = {row[0].lower(): row[0] for row in con.execute(f"describe select * from {reader}").fetchall()}
+    reader = (
+        f"read_parquet({_quoted_list(files)}, union_by_name = true, filename = '_source_file', "
+        "file_row_number = true)"
+    )
+    shown = files[0] if len(files) == 1 else files[0].parent
+    try:
+        described = con.execute(f"describe select * from {reader}").fetchall()
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise RawDataError(
+            f"{entity.name}: {shown} cannot be read as Parquet ({first_line}). Export it again, or "
+            "replace it with a CSV export."
+        ) from error
+    present = {row[0].lower(): row[0] for row in described}
     missing = [c for c in entity.required_columns if c not in present]
     if missing:
-        shown = files[0] if len(files) == 1 else files[0].parent
+        found = ", ".join(name for name in present if name not in ("_source_file", "file_row_number"))
         raise RawDataError(
-            f"{entity.name}: {shown} is missing required column(s) {', '.join(missing)}; "
-            f"{entity.describe()}."
+            f"{entity.name}: {shown} is missing required column(s) {', '.join(missing)}: it has {found}; "
+            f"{entity.describe()}. Rename or add the column(s) in the export."
         )
-    columns = []
-    for column in entity.columns:
-        if column in present:
-            columns.append(f'cast("{present[column]}" as varchar) as {column}')
-        else:
-            columns.append(f"cast(null as varchar) as {column}")
+    row_id = (
+        "file_row_number + 1"
+        if len(files) == 1
+        else f"(list_position({_quoted_list(files)}, _source_file) - 1) * {FILE_ROW_ID_STRIDE} + file_row_number + 1"
+    )
+    columns = [
+        f'cast("{present[c]}" as varchar) as {c}' if c in present else f"cast(null as varchar) as {c}"
+        for c in entity.columns
+    ]
     return (
-        f"select cast({_row_id_sql(fmt, files)} as bigint) as _raw_row_id, "
-        + ", ".join(columns)
-        + ", cast(_source_file as varchar) as _source_file"
-        + f" from {reader}"
+        f"select cast({row_id} as bigint) as _raw_row_id, {', '.join(columns)}, "
+        f"cast(_source_file as varchar) as _source_file from {reader}"
     )
 
 
-def _empty_select(entity: Entity) -> str:
-    columns = ", ".join(f"cast(null as varchar) as {c}" for c in entity.columns)
-    return f"select cast(null as bigint) as _raw_row_id, {columns}, cast(null as varchar) as _source_file limit 0"
+def _inspect_csv_files(entity: Entity, files: list[Path], declared: str | None) -> list[raw_csv.CsvFile]:
+    inspected = []
+    for path in files:
+        try:
+            inspected.append(raw_csv.inspect(path, entity.columns, entity.required_columns, declared))
+        except raw_csv.CsvRefused as error:
+            text = str(error).replace("{entity}", entity.name).replace("{expected}", entity.describe())
+            raise RawDataError(f"{entity.name}: {path} {text}") from error
+    if entity.required and all(f.header_only for f in inspected):
+        shown = files[0] if len(files) == 1 else files[0].parent
+        raise RawDataError(
+            f"{entity.name}: {shown} has a header but no rows. Export the {entity.name} again (the "
+            "export may have been cut short), or point RAW_DATA_DIR at the folder with the data."
+        )
+    return inspected
+
+
+def _land_csv(con: duckdb.DuckDBPyConnection, entity: Entity, table: str, csv_files: list[raw_csv.CsvFile],
+              work_dir: Path) -> list[tuple]:
+    """Insert the files' rows into `table`; return its rejected lines as raw._rejected_lines rows.
+
+    Runs outside the swap transaction, one autocommitted statement at a time,
+    so a file DuckDB cannot parse (say, mixed line endings) only costs that
+    statement and the file is read line by line instead.
+
+    Row ids: the row's position in its file, plus 10^12 per file position in
+    the folder (1..n for a single file); a rejected line's id is minus its
+    file offset plus line number, so ids stay unique across both tables.
+    """
+    rejected_rows: list[tuple] = []
+    for index, csv_file in enumerate(csv_files):
+        offset = index * FILE_ROW_ID_STRIDE
+        source = str(csv_file.path).replace("'", "''")
+        rejects_table = f"_rejects_{entity.name}_{index}"
+        fallback = csv_file.native_encoding is None
+
+        def insert(reader: str) -> None:
+            present = set(csv_file.columns)
+            columns = ", ".join(
+                f'"{c}" as {c}' if c in present else f"cast(null as varchar) as {c}" for c in entity.columns
+            )
+            con.execute(
+                f"insert into {table} select cast({offset} + row_number() over () as bigint), "
+                f"{columns}, '{source}' from {reader}"
+            )
+
+        rejected: list[raw_csv.RejectedLine] = []
+        if not fallback:
+            try:
+                insert(raw_csv.reader_sql(csv_file, rejects=rejects_table))
+                rejected, fallback = raw_csv.native_rejects(con, rejects_table)
+            except duckdb.Error:
+                fallback = True  # nothing was inserted: the statement failed as a whole
+            con.execute(f"drop table if exists {rejects_table}")
+            con.execute(f"drop table if exists {rejects_table}_scan")
+            if not fallback:
+                # DuckDB keeps a NUL character as text; such a file is read line by line.
+                nul_test = " or ".join(f"contains({c}, chr(0))" for c in entity.columns)
+                fallback = con.execute(
+                    f"select count(*) > 0 from {table} where _source_file = '{source}' and ({nul_test})"
+                ).fetchone()[0]
+            if fallback:
+                con.execute(f"delete from {table} where _source_file = '{source}'")
+        if fallback:
+            clean = work_dir / f"{entity.name}_{index}.csv"
+            try:
+                rejected = raw_csv.rewrite_line_by_line(csv_file, clean)
+            except (OSError, EOFError, zlib.error) as error:  # a .gz corrupt past the part inspected
+                raise RawDataError(
+                    f"{entity.name}: {csv_file.path} cannot be decompressed ({error}); it is not a readable "
+                    "gzip file. Export it again, or compress it with gzip."
+                ) from error
+            cleaned = dataclasses.replace(csv_file, encoding="utf-8", delimiter=",")
+            insert(raw_csv.reader_sql(cleaned, path=clean))
+            clean.unlink()
+        rejected_rows += [
+            (entity.name, -(offset + r.line_number), str(csv_file.path), r.line_number, r.raw_line, r.reason, r.detail)
+            for r in rejected
+        ]
+    return rejected_rows
+
+
+def _create_entity_table(con: duckdb.DuckDBPyConnection, entity: Entity, table: str) -> None:
+    columns = ", ".join(f"{c} varchar" for c in entity.columns)
+    con.execute(f"create or replace table {table} (_raw_row_id bigint, {columns}, _source_file varchar)")
 
 
 def connect(duckdb_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -198,67 +311,146 @@ def connect(duckdb_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnec
     return con
 
 
-def land_raw_data(raw_dir: Path, duckdb_path: Path) -> dict[str, dict]:
-    """Load every entity of raw_dir into raw.<entity>; return per-entity metadata."""
+def parse_encodings(value: str) -> dict[str, str]:
+    """RAW_CSV_ENCODING: one encoding for every CSV (``latin-1``) or per entity
+    (``orders=gb18030,customers=latin-1``); the first form is keyed ``"*"``."""
+    value = (value or "").strip()
+    if not value:
+        return {}
+    pairs: dict[str, str] = {}
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        entity, sep, name = part.partition("=")
+        if not sep:
+            entity, name = "*", part
+        entity = entity.strip().lower()
+        if entity != "*" and entity not in ENTITY_BY_NAME:
+            raise RawDataError(
+                f"RAW_CSV_ENCODING: {entity!r} is not an entity (expected one of "
+                f"{', '.join(ENTITY_BY_NAME)}). Write it as entity=encoding, e.g. orders=gb18030."
+            )
+        try:
+            pairs[entity] = raw_csv.normalise_encoding(name)
+        except LookupError:
+            raise RawDataError(
+                f"RAW_CSV_ENCODING: {name.strip()!r} is not an encoding Python knows. Use a name such "
+                "as utf-8, utf-16, latin-1, cp1252, gbk or gb18030."
+            ) from None
+    return pairs
+
+
+def land_raw_data(raw_dir: Path, duckdb_path: Path, encodings: dict[str, str] | None = None) -> dict[str, dict]:
+    """Load every entity of raw_dir into raw.<entity>; return per-entity metadata.
+
+    encodings: declared CSV encodings per entity (``"*"`` for all); by default
+    from RAW_CSV_ENCODING. Undeclared files are detected (orchestration.raw_csv).
+    Refusals raise RawDataError before the database is changed.
+    """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
-        raise RawDataError(f"RAW_DATA_DIR {raw_dir} does not exist or is not a folder.")
+        raise RawDataError(
+            f"RAW_DATA_DIR {raw_dir} does not exist or is not a folder. Create it and put the exports "
+            "there (at least orders.csv or orders.parquet), or set RAW_DATA_DIR to the right folder."
+        )
+    if encodings is None:
+        encodings = parse_encodings(settings.raw_csv_encoding())
+
+    # Everything that can be refused is checked before the database is touched.
+    plans: dict[str, tuple[str | None, list[Path], list[raw_csv.CsvFile]]] = {}
+    for entity in ENTITIES:
+        found = find_entity_files(raw_dir, entity)
+        if found is None:
+            if entity.required:
+                raise RawDataError(
+                    f"{entity.name}: no {entity.name}.parquet, {entity.name}.csv or {entity.name}/ folder "
+                    f"in {raw_dir}; {entity.describe()}. Put the orders export there, or set "
+                    "RAW_DATA_DIR to the folder that has it."
+                )
+            plans[entity.name] = (None, [], [])
+            continue
+        fmt, files = found
+        files = [f.resolve() for f in files]
+        declared = encodings.get(entity.name) or encodings.get("*")
+        inspected = _inspect_csv_files(entity, files, declared) if fmt == "csv" else []
+        plans[entity.name] = (fmt, files, inspected)
+
+    with duckdb.connect() as scratch:
+        parquet_selects = {
+            name: _parquet_select(ENTITY_BY_NAME[name], files, scratch)
+            for name, (fmt, files, _) in plans.items()
+            if fmt == "parquet"
+        }
 
     con = connect(Path(duckdb_path))
+    work_dir = Path(tempfile.mkdtemp(prefix=".landing-", dir=Path(duckdb_path).resolve().parent))
+    staged: list[str] = []
     try:
-        selects: dict[str, tuple[str, dict]] = {}
+        # CSV (and empty entities) are parsed into raw.__landing_<entity> first,
+        # then swapped in with everything else in one transaction.
+        con.execute("create schema if not exists raw")
+        rejected: list[tuple] = []
         for entity in ENTITIES:
-            found = find_entity_files(raw_dir, entity)
-            if found is None:
-                if entity.required:
-                    raise RawDataError(
-                        f"{entity.name}: no {entity.name}.parquet, {entity.name}.csv or "
-                        f"{entity.name}/ folder in {raw_dir}; {entity.describe()}."
-                    )
-                selects[entity.name] = (_empty_select(entity), {"files": [], "format": None})
+            fmt, _, csv_files = plans[entity.name]
+            if fmt == "parquet":
                 continue
-            fmt, files = found
-            selects[entity.name] = (
-                _select_for(entity, fmt, [f.resolve() for f in files], con),
-                {"files": [str(f.resolve()) for f in files], "format": fmt},
-            )
+            table = f"raw.__landing_{entity.name}"
+            staged.append(table)
+            _create_entity_table(con, entity, table)
+            rejected += _land_csv(con, entity, table, csv_files, work_dir)
 
         loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        metas: dict[str, dict] = {}
         con.execute("begin transaction")
-        con.execute("create schema if not exists raw")
-        for name, (sql, meta) in selects.items():
+        existing = con.execute(
+            "select table_name, table_type from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+        for name, kind in existing:
+            if name in plans or name in (LOAD_LOG, REJECTED_LINES):
+                con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} raw.{name}")
+        for entity in ENTITIES:
+            fmt, files, csv_files = plans[entity.name]
             # Parquet is already typed and columnar: a view reads it in place (no
             # copy of millions of rows). CSV is parsed once, as text, into a table.
-            kind = "view" if meta["format"] == "parquet" else "table"
-            existing = con.execute(
-                "select table_type from information_schema.tables where table_schema = 'raw' and table_name = ?",
-                [name],
-            ).fetchone()
-            if existing is not None:
-                con.execute(f"drop {'view' if existing[0] == 'VIEW' else 'table'} raw.{name}")
-            con.execute(f"create {kind} raw.{name} as {sql}")
-            meta["rows"] = con.execute(f"select count(*) from raw.{name}").fetchone()[0]
+            if fmt == "parquet":
+                con.execute(f"create view raw.{entity.name} as {parquet_selects[entity.name]}")
+            else:
+                con.execute(f"alter table raw.__landing_{entity.name} rename to {entity.name}")
+            metas[entity.name] = {
+                "files": [str(f) for f in files],
+                "format": fmt,
+                "rows": con.execute(f"select count(*) from raw.{entity.name}").fetchone()[0],
+                "rejected_lines": sum(1 for r in rejected if r[0] == entity.name),
+                "encodings": sorted({f.encoding for f in csv_files}),
+            }
         con.execute(
-            "create or replace table raw._load_log (entity varchar, source_format varchar, "
-            "source_files varchar, rows bigint, loaded_at timestamp)"
+            f"create table raw.{REJECTED_LINES} (entity varchar, _raw_row_id bigint, _source_file varchar, "
+            "line_number bigint, raw_line varchar, reason varchar, detail varchar)"
+        )
+        if rejected:
+            con.executemany(f"insert into raw.{REJECTED_LINES} values (?, ?, ?, ?, ?, ?, ?)", rejected)
+        con.execute(
+            f"create table raw.{LOAD_LOG} (entity varchar, source_format varchar, source_files varchar, "
+            "rows bigint, rejected_lines bigint, loaded_at timestamp)"
         )
         con.executemany(
-            "insert into raw._load_log values (?, ?, ?, ?, ?)",
+            f"insert into raw.{LOAD_LOG} values (?, ?, ?, ?, ?, ?)",
             [
-                (name, meta["format"], "; ".join(meta["files"]), meta["rows"], loaded_at)
-                for name, (_, meta) in selects.items()
+                (name, meta["format"], "; ".join(meta["files"]), meta["rows"], meta["rejected_lines"], loaded_at)
+                for name, meta in metas.items()
             ],
         )
         con.execute("commit")
-        return {name: meta for name, (_, meta) in selects.items()}
+        return metas
     except Exception:
         try:
             con.execute("rollback")
         except duckdb.Error:
             pass
+        for table in staged:
+            con.execute(f"drop table if exists {table}")
         raise
     finally:
         con.close()
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def raw_dir_has_orders(raw_dir: Path) -> bool:

@@ -6,6 +6,8 @@ DUCKDB_PATH   the working database dbt builds (default data/lifecycle.duckdb)
 PUBLISH_PATH  the copy of the marts BI tools read (default: beside DUCKDB_PATH,
               named <stem>_marts.duckdb)
 DBT_TARGET    the profiles.yml target (default duckdb)
+RAW_CSV_ENCODING  encoding of the raw CSV files, for all (``latin-1``) or per
+              entity (``orders=gb18030,customers=latin-1``); default: detected
 """
 
 from __future__ import annotations
@@ -79,3 +81,7 @@ def as_of_date() -> dt.date:
 
 def dbt_target() -> str:
     return os.environ.get("DBT_TARGET", "").strip() or "duckdb"
+
+
+def raw_csv_encoding() -> str:
+    return os.environ.get("RAW_CSV_ENCODING", "").strip()

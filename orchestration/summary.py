@@ -11,6 +11,7 @@ import sys
 import duckdb
 
 from orchestration import settings
+from orchestration.freshness import read_verdict
 
 # Headline figures, each shown only when the tables it reads exist.
 HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
@@ -126,6 +127,9 @@ def main() -> int:
             as_of = con.execute("select max(as_of_date) from marts.customers").fetchone()[0]
         if as_of is not None:
             print(f"As of            : {as_of}")
+        freshness = read_verdict(db)
+        if freshness is not None:
+            print(freshness.line())
         print()
         marts = _tables(con, "marts")
         if marts:

@@ -6,6 +6,7 @@ Fader and Hardie's Gamma-Gamma parameters (weeks, 39-week calibration to
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -47,7 +48,9 @@ def database(tmp_path_factory, transactions) -> str:
     land_raw_data(raw, db)
     # the dbt Python models import this checkout's orchestration package
     pythonpath = os.pathsep.join(p for p in (str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")) if p)
-    run_dbt(["build"], db, tmp / "target", as_of=CALIBRATION_END, extra_env={"PYTHONPATH": pythonpath})
+    # CDNOW's orders are from 1997-98: lower the plausible-date floor (default 2000-01-01) for them
+    variables = {"as_of_date": CALIBRATION_END, "min_plausible_date": "1990-01-01"}
+    run_dbt(["build", "--vars", json.dumps(variables)], db, tmp / "target", extra_env={"PYTHONPATH": pythonpath})
     return db
 
 

@@ -45,6 +45,7 @@ validated as {{ materialized_cte() }} (
         case
             when customer_id is null then 'missing_customer_id'
             when registered_at is null then 'unparseable_registered_at'
+            {{ implausible_timestamp_branches('registered_at') }}
         end as row_error,
         {{ row_fingerprint(['acquisition_channel', 'industry', 'email_hash', 'phone_hash', 'registered_at']) }}
             as content_fingerprint

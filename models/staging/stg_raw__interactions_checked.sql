@@ -49,6 +49,7 @@ validated as (
         case
             when customer_id is null then 'missing_customer_id'
             when occurred_at is null then 'unparseable_occurred_at'
+            {{ implausible_timestamp_branches('occurred_at') }}
             when interaction_type is null then 'missing_interaction_type'
             when raw_rating is not null and trim(raw_rating) <> ''
                 and (rating_value is null or rating_value not in (1, 2, 3, 4, 5)) then 'invalid_rating'

@@ -59,6 +59,7 @@ validated as {{ materialized_cte() }} (
             when order_id is null then 'missing_order_id'
             when customer_id is null then 'missing_customer_id'
             when ordered_at is null then 'unparseable_ordered_at'
+            {{ implausible_timestamp_branches('ordered_at') }}
             when amount is null then 'invalid_amount'
             when amount < 0 then 'negative_amount'
             when amount > {{ var('max_order_amount') }} then 'absurd_amount'

@@ -17,12 +17,21 @@ import dagster as dg
 
 from orchestration import settings
 from orchestration.assets.config import AsOfConfig
+from orchestration.config_check import check_configuration, raw_merchant_ids
 from orchestration.dbt_args import resolve_as_of_date
-from orchestration.landing import ENTITIES, RawDataError, land_raw_data, raw_dir_has_orders
+from orchestration.freshness import check_orders_freshness
+from orchestration.landing import (
+    ENTITIES,
+    LOAD_LOG,
+    REJECTED_LINES,
+    RawDataError,
+    land_raw_data,
+    raw_dir_has_orders,
+    record_refusal,
+)
 
 RAW_SOURCE = "raw"
-LOAD_LOG = "_load_log"
-RAW_TABLES: tuple[str, ...] = (*(entity.name for entity in ENTITIES), LOAD_LOG)
+RAW_TABLES: tuple[str, ...] = (*(entity.name for entity in ENTITIES), LOAD_LOG, REJECTED_LINES)
 
 
 def raw_asset_key(table: str) -> dg.AssetKey:
@@ -65,7 +74,9 @@ def generate_demo_data_if_needed(raw_dir: Path, as_of: dt.date, log) -> dict[str
 
 def _description(table: str) -> str:
     if table == LOAD_LOG:
-        return "One row per raw entity of the last load: files read, row count, load time."
+        return "One row per raw entity of the last load: files read, row count, rejected lines, load time."
+    if table == REJECTED_LINES:
+        return "CSV lines of the last load that could not be parsed: file, line number, text, reason."
     entity = next(entity for entity in ENTITIES if entity.name == table)
     need = "required" if entity.required else "optional: an empty table when no file is given"
     return f"raw.{table}, landed from RAW_DATA_DIR ({need}); {entity.describe()}."
@@ -83,6 +94,16 @@ def _description(table: str) -> str:
         )
         for table in RAW_TABLES
     ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "raw_orders_freshness",
+            asset=raw_asset_key("orders"),
+            description=(
+                "dbt source freshness of raw.orders: days between the newest order and AS_OF_DATE, "
+                "warn/error after vars freshness_warn_after_days / freshness_error_after_days."
+            ),
+        )
+    ],
 )
 def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
     """Land RAW_DATA_DIR into the `raw` schema (generating demo data into the default folder if empty)."""
@@ -93,9 +114,15 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
     fingerprint = raw_dir_fingerprint(raw_dir)
 
     try:
+        # Nonsense in seeds or vars stops the run before anything is rebuilt;
+        # merchant overrides are checked against the merchants just landed.
+        check_configuration(settings.PROJECT_DIR)
         loaded = land_raw_data(raw_dir, duckdb_path)
+        check_configuration(settings.PROJECT_DIR, known_merchants=raw_merchant_ids(duckdb_path))
     except RawDataError as error:
-        # The data contract message is the whole story: show it as the failure.
+        # The data contract message is the whole story: show it as the failure,
+        # and leave it where `make run` prints it last (orchestration/run.py).
+        record_refusal(duckdb_path, str(error))
         raise dg.Failure(
             description=str(error),
             metadata={"raw_data_dir": dg.MetadataValue.path(str(raw_dir))},
@@ -113,11 +140,25 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
             metadata={
                 **common,
                 "dagster/row_count": meta["rows"],
+                "rejected_lines": meta["rejected_lines"],
                 "format": meta["format"] or "none (no file: empty table)",
                 "files": dg.MetadataValue.json(meta["files"]),
             },
         )
     yield dg.MaterializeResult(
+        asset_key=raw_asset_key(REJECTED_LINES),
+        metadata={**common, "dagster/row_count": sum(meta["rejected_lines"] for meta in loaded.values())},
+    )
+    yield dg.MaterializeResult(
         asset_key=raw_asset_key(LOAD_LOG),
         metadata={**common, "dagster/row_count": len(loaded), "duckdb_path": dg.MetadataValue.path(str(duckdb_path))},
+    )
+    freshness = check_orders_freshness(as_of, duckdb_path)
+    yield dg.AssetCheckResult(
+        check_name="raw_orders_freshness",
+        asset_key=raw_asset_key("orders"),
+        passed=freshness.status == "pass",
+        severity=dg.AssetCheckSeverity.ERROR if freshness.status == "error" else dg.AssetCheckSeverity.WARN,
+        description=freshness.line(),
+        metadata={"status": freshness.status, "age_days": freshness.age_days or -1.0},
     )
