@@ -123,10 +123,9 @@ def score_customers(
 
     # the fit each customer uses, decided once per distinct segment combination
     n = summary.num_rows
-    codes = np.column_stack([
-        summary[name].combine_chunks().dictionary_encode().indices.fill_null(-1).to_numpy()
-        for name in segment_columns
-    ]) if n else np.zeros((0, len(segment_columns)), dtype=np.int64)
+    codes = np.zeros((n, len(segment_columns)), dtype=np.int64)   # no segment columns: one group, "all"
+    for column, name in enumerate(segment_columns):
+        codes[:, column] = summary[name].combine_chunks().dictionary_encode().indices.fill_null(-1).to_numpy()
     first_row, group_of_row = distinct_rows(codes)
     candidates = [segment_candidates([summary[name][int(row)].as_py() for name in segment_columns])
                   for row in first_row]
