@@ -26,13 +26,15 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir $(CURDIR) --project-dir $(CURDIR)
 
-.PHONY: help install run test dev bench manifest clean
+.PHONY: help install run test lint fmt dev bench manifest clean
 
 help:
 	@echo "make run    install, build the whole pipeline on demo data (or RAW_DATA_DIR), print a summary"
 	@echo "make test   install and run every test (pytest + dbt build on fixtures)"
 	@echo "make dev    open the Dagster UI on http://127.0.0.1:$(DEV_PORT)"
 	@echo "make bench  SCALE=<orders>: generate, build and time everything at that size"
+	@echo "make lint   ruff (Python) and sqlfluff (dbt SQL); part of make test"
+	@echo "make fmt    apply ruff's and sqlfluff's fixes"
 
 # --- install -----------------------------------------------------------------
 # uv (pinned) lives in its own small venv so `uv sync` never removes itself;
@@ -60,8 +62,24 @@ run: manifest
 	$(BIN)/python -m orchestration.run
 	$(BIN)/python -m orchestration.summary
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest
+
+# --- lint: ruff for Python, sqlfluff (dbt templater, DuckDB dialect) for SQL --
+# sqlfluff's dbt templater compiles the project: it gets a throwaway database.
+# Settings: [tool.ruff] in pyproject.toml, .sqlfluff and .sqlfluffignore.
+LINT_DUCKDB := $(CURDIR)/target/lint/lint.duckdb
+SQL_PATHS   := models tests/dbt
+
+lint: install
+	$(BIN)/ruff check .
+	@mkdir -p $(dir $(LINT_DUCKDB))
+	DUCKDB_PATH=$(LINT_DUCKDB) $(BIN)/sqlfluff lint $(SQL_PATHS) --processes 1 --disable-progress-bar
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	@mkdir -p $(dir $(LINT_DUCKDB))
+	DUCKDB_PATH=$(LINT_DUCKDB) $(BIN)/sqlfluff fix $(SQL_PATHS) --processes 1 --disable-progress-bar
 
 dev: install
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)

@@ -11,8 +11,12 @@
   Only keys that occur more than once are materialised, found through a hash
   aggregate on a 64-bit hash of the key, so the common case costs one integer
   aggregate and a join against a small table, not a window sort over every row.
+
+  Named after what it does: it drops nothing (dbt-utils' `deduplicate`, with
+  other arguments, returns one row per key); it flags the later rows of a
+  repeated key with a quarantine reason.
 #}
-{% macro deduplicate(validated_cte, key_columns, duplicate_reason) %}
+{% macro quarantine_duplicate_keys(validated_cte, key_columns, duplicate_reason) %}
 {%- set keys = key_columns | join(', ') -%}
 usable_key_hashes as (
 
@@ -64,6 +68,14 @@ deduplicated as (
 )
 {% endmacro %}
 
+{#
+  TRANSITIONAL: the old name, kept only until the staging models (issue 10's
+  scope, edited in parallel) call quarantine_duplicate_keys; then delete it.
+#}
+{% macro deduplicate(validated_cte, key_columns, duplicate_reason) %}
+{{- customer_lifecycle.quarantine_duplicate_keys(validated_cte, key_columns, duplicate_reason) -}}
+{% endmacro %}
+
 {# The value of `value_column` on the row with the smallest `order_column`. #}
 {% macro value_at_min(value_column, order_column) -%}
     {{ return(adapter.dispatch('value_at_min', 'customer_lifecycle')(value_column, order_column)) }}
@@ -80,7 +92,7 @@ deduplicated as (
 {#
   `name as {{ materialized_cte() }} (...)`: compute a CTE once even when the
   optimiser would rather inline it. The staging *_checked models read their
-  `validated` rows three times (deduplicate); left to itself DuckDB sometimes
+  `validated` rows three times (quarantine_duplicate_keys); left to itself DuckDB sometimes
   materialises the raw source instead and parses (and hashes personal data)
   twice. Adapters without the keyword get plain CTE syntax.
 #}

@@ -34,9 +34,10 @@
 {#
   THE stage rule: the lifecycle stage of a customer on day `on_date`, given
   what is known up to and including that day. Every model that needs a stage
-  calls these macros (customer_stage_history evaluates the rule at each
-  breakpoint), so there is exactly one implementation. First matching rule
-  wins:
+  calls these macros (int_customer_stage_intervals evaluates the rule at each
+  breakpoint), so there is exactly one implementation; its description for
+  readers is the `lifecycle_stage_rule` docs block in models/docs.md, which
+  every YAML reuses. First matching rule wins:
 
     1. prospect     no completed purchase yet (purchase_days = 0)
     2. churned      on_date - last_activity_date >= churned_after_days
@@ -46,12 +47,14 @@
     5. new          all purchases on one day (purchase_days = 1) and
                     on_date - first_purchase_date < silent_after_days
     6. loyal        on_date < loyal_until_date, i.e. at least
-                    loyal_min_orders_365d completed orders in (on_date - 365, on_date]
+                    loyal_min_orders_365d completed orders in the trailing
+                    loyalty_window_days (var, 365) days
     7. active       otherwise
 
   lifecycle_stage_code_on returns a small integer code (cheap to compare
   across millions of breakpoints); lifecycle_stage_name turns it into the
-  published label. Arguments are SQL expressions; dates are UTC days.
+  published label and lifecycle_stage_code(name) gives the code of a label.
+  Arguments are SQL expressions; dates are UTC days.
 #}
 {% macro lifecycle_stage_code_on(
     on_date,
@@ -65,15 +68,19 @@
     churned_after_days
 ) -%}
     case
-        when coalesce({{ purchase_days }}, 0) = 0 then 1
-        when {{ customer_lifecycle.days_between(last_activity_date, on_date) }} >= {{ churned_after_days }} then 6
-        when {{ customer_lifecycle.days_between(last_activity_date, on_date) }} >= {{ silent_after_days }} then 5
+        when coalesce({{ purchase_days }}, 0) = 0 then {{ customer_lifecycle.lifecycle_stage_code('prospect') }}
+        when {{ customer_lifecycle.days_between(last_activity_date, on_date) }} >= {{ churned_after_days }}
+            then {{ customer_lifecycle.lifecycle_stage_code('churned') }}
+        when {{ customer_lifecycle.days_between(last_activity_date, on_date) }} >= {{ silent_after_days }}
+            then {{ customer_lifecycle.lifecycle_stage_code('at_risk') }}
         when {{ latest_return_date }} is not null
-            and {{ last_purchase_date }} <= {{ latest_return_date }} then 7
+            and {{ last_purchase_date }} <= {{ latest_return_date }}
+            then {{ customer_lifecycle.lifecycle_stage_code('reactivated') }}
         when {{ purchase_days }} = 1
-            and {{ customer_lifecycle.days_between(first_purchase_date, on_date) }} < {{ silent_after_days }} then 2
-        when {{ on_date }} < {{ loyal_until_date }} then 4
-        else 3
+            and {{ customer_lifecycle.days_between(first_purchase_date, on_date) }} < {{ silent_after_days }}
+            then {{ customer_lifecycle.lifecycle_stage_code('new') }}
+        when {{ on_date }} < {{ loyal_until_date }} then {{ customer_lifecycle.lifecycle_stage_code('loyal') }}
+        else {{ customer_lifecycle.lifecycle_stage_code('active') }}
     end
 {%- endmacro %}
 
@@ -88,6 +95,46 @@
 {# The stage labels, in code order 1..7. #}
 {% macro lifecycle_stages() -%}
     {{ return(['prospect', 'new', 'active', 'loyal', 'at_risk', 'churned', 'reactivated']) }}
+{%- endmacro %}
+
+{# The integer code of a stage label (its position in lifecycle_stages). #}
+{% macro lifecycle_stage_code(stage) -%}
+    {%- set stages = customer_lifecycle.lifecycle_stages() -%}
+    {%- if stage not in stages -%}
+        {{ exceptions.raise_compiler_error("Unknown lifecycle stage '" ~ stage ~ "'; stages are " ~ stages | join(', ')) }}
+    {%- endif -%}
+    {{ stages.index(stage) + 1 }}
+{%- endmacro %}
+
+{#
+  Stage groups, defined once (docs block `lifecycle_stage_groups`):
+    in_window  new, active, loyal, reactivated: purchased and inside the
+               industry's silence window (the "active base"; the stages whose
+               silence counts down to at_risk, and whose rhythm can slip)
+    live       in_window plus at_risk: purchased and not churned (the base
+               lifecycle churn is measured on)
+  lifecycle_stage_group(name) returns the labels; stage_in_group(column,
+  name) the SQL test `column in ('new', ...)` (codes=true: on integer codes).
+#}
+{% macro lifecycle_stage_group(group) -%}
+    {%- set groups = {
+        'in_window': ['new', 'active', 'loyal', 'reactivated'],
+        'live': ['new', 'active', 'loyal', 'at_risk', 'reactivated'],
+    } -%}
+    {%- if group not in groups -%}
+        {{ exceptions.raise_compiler_error("Unknown stage group '" ~ group ~ "'; groups are " ~ groups.keys() | join(', ')) }}
+    {%- endif -%}
+    {{ return(groups[group]) }}
+{%- endmacro %}
+
+{% macro stage_in_group(column, group, codes=false) -%}
+    {%- set stages = customer_lifecycle.lifecycle_stage_group(group) -%}
+    {{ column }} in (
+        {%- for stage in stages -%}
+            {%- if codes -%}{{ customer_lifecycle.lifecycle_stage_code(stage) }}{%- else -%}'{{ stage }}'{%- endif -%}
+            {%- if not loop.last %}, {% endif -%}
+        {%- endfor -%}
+    )
 {%- endmacro %}
 
 {#

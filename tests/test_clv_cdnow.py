@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from clv_cdnow import CALIBRATION_END, cdnow_sample_transactions, pandas_rfm_summary
+
 from orchestration import clv
 
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}   # FHL 2005, weeks

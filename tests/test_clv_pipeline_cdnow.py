@@ -12,11 +12,11 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-
 from clv_cdnow import CALIBRATION_END, cdnow_sample_transactions
+from support import PROJECT_DIR, query, run_dbt
+
 from orchestration import clv
 from orchestration.landing import land_raw_data
-from support import PROJECT_DIR, query, run_dbt
 
 PUBLISHED = {
     "bg_nbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},

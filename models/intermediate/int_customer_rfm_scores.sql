@@ -2,13 +2,13 @@
   RFM scores within industry, one row per customer with at least one
   completed order as of AS_OF_DATE (prospects have no scores).
 
-  Each score is a tie-aware quintile, 1 (worst) to 5 (best), within the
-  customer's industry:
-      score = 1 + floor(5 x (rank - 1) / customers_in_industry)
+  Each score is a tie-aware quantile, 1 (worst) to bins = var rfm_score_bins
+  (5: quintiles) (best), within the customer's industry:
+      score = 1 + floor(bins x (rank - 1) / customers_in_industry)
   where rank orders customers from worst to best and tied values share the
-  lowest rank. Unlike ntile(5), customers with the same value always get the
-  same score (ntile would split e.g. the many one-order customers across
-  F = 1..3 by id). For distinct values it matches ntile's quintiles.
+  lowest rank. Unlike ntile(bins), customers with the same value always get
+  the same score (ntile would split e.g. the many one-order customers across
+  F = 1..3 by id). For distinct values it matches ntile's quantiles.
     recency    last completed order date: the more recent, the higher
     frequency  completed orders
     monetary   historical_value (completed amounts, reporting currency)
@@ -45,9 +45,9 @@ scored as (
         merchant_id,
         customer_id,
         industry,
-        cast(1 + floor(5.0 * (recency_rank - 1) / industry_customers) as integer) as recency_score,
-        cast(1 + floor(5.0 * (frequency_rank - 1) / industry_customers) as integer) as frequency_score,
-        cast(1 + floor(5.0 * (monetary_rank - 1) / industry_customers) as integer) as monetary_score
+        cast(1 + floor({{ var('rfm_score_bins') }}.0 * (recency_rank - 1) / industry_customers) as integer) as recency_score,
+        cast(1 + floor({{ var('rfm_score_bins') }}.0 * (frequency_rank - 1) / industry_customers) as integer) as frequency_score,
+        cast(1 + floor({{ var('rfm_score_bins') }}.0 * (monetary_rank - 1) / industry_customers) as integer) as monetary_score
     from ranked
 
 ),

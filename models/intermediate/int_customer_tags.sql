@@ -5,11 +5,11 @@
   tags describe engagement, not the lifecycle stage.
 
     registered_not_purchased        no completed order yet
-    active_last_30_days             last touch less than var tag_active_days (30) days ago
-    is_silent_60_days               last touch at least var tag_silent_days (60) days ago
+    recently_active                 last touch less than var tag_active_days (30) days ago
+    is_long_silent                  last touch at least var tag_silent_days (60) days ago
                                     (int_customers_scored combines it with the tier into
-                                    silent_60_days_high_potential, so this model does not
-                                    wait for the stage history)
+                                    long_silent_high_potential, so this model does not
+                                    wait for the stage intervals)
     has_complained                  at least one complaint interaction
     five_star_reviewer              at least one rating of 5
 #}
@@ -64,8 +64,8 @@ select
     customer_id,
     days_since_last_touch,
     completed_orders = 0 as registered_not_purchased,
-    coalesce(days_since_last_touch < {{ var('tag_active_days') }}, false) as active_last_30_days,
-    coalesce(days_since_last_touch >= {{ var('tag_silent_days') }}, false) as is_silent_60_days,
+    coalesce(days_since_last_touch < {{ var('tag_active_days') }}, false) as recently_active,
+    coalesce(days_since_last_touch >= {{ var('tag_silent_days') }}, false) as is_long_silent,
     complaints > 0 as has_complained,
     five_star_ratings > 0 as five_star_reviewer
 from touched

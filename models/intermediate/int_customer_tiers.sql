@@ -33,9 +33,9 @@ customers as (
 
 stages as (
 
-    select merchant_id, customer_id, lifecycle_stage
-    from {{ ref('customer_stage_history') }}
-    where is_current
+    select customer_key, {{ lifecycle_stage_name('stage_code') }} as lifecycle_stage
+    from {{ ref('int_customer_stage_intervals') }}
+    where valid_to is null
 
 ),
 
@@ -70,8 +70,7 @@ joined as (
             as low_includes_churned
     from customers
     inner join stages
-        on customers.merchant_id = stages.merchant_id
-        and customers.customer_id = stages.customer_id
+        on customers.customer_key = stages.customer_key
     left join predictions
         on customers.merchant_id = predictions.merchant_id
         and customers.customer_id = predictions.customer_id

@@ -16,8 +16,6 @@
                      through that channel in that month (all merchants: the
                      spend file has no merchant). 0 when no spend is recorded.
   net_historical_value = historical_margin - allocated_acquisition_cost.
-
-  Also the order counts the tier rules need (orders in trailing windows).
 #}
 
 with
@@ -44,9 +42,7 @@ orders as (
         min(ordered_date) as first_order_date,
         max(ordered_date) as last_order_date,
         sum(amount_reporting) as historical_value,
-        sum(margin_reporting) as historical_margin,
-        count(case when ordered_date > {{ add_days(as_of_date(), -30) }} then 1 end) as orders_last_30_days,
-        count(case when ordered_date > {{ add_days(as_of_date(), -90) }} then 1 end) as orders_last_90_days
+        sum(margin_reporting) as historical_margin
     from {{ ref('int_orders_sequenced_per_customer') }}
     group by customer_key
 
@@ -108,8 +104,6 @@ valued as (
 
         ---------- numerics
         coalesce(orders.completed_orders, 0) as completed_orders,
-        coalesce(orders.orders_last_30_days, 0) as orders_last_30_days,
-        coalesce(orders.orders_last_90_days, 0) as orders_last_90_days,
         cast(coalesce(orders.historical_value, 0) as decimal(18, 2)) as historical_value,
         cast(coalesce(orders.historical_margin, 0) as decimal(18, 2)) as historical_margin,
         cast(coalesce(cost_per_customer.acquisition_cost_per_customer, 0) as decimal(18, 2))

@@ -82,10 +82,10 @@ select
     tiers.predicted_clv_percentile,
     tags.days_since_last_touch,
     tags.registered_not_purchased,
-    tags.active_last_30_days,
+    tags.recently_active,
     -- tag: silent for var tag_silent_days (60) days and tier high or potential
-    coalesce(tags.is_silent_60_days and tiers.tier in ('high', 'potential'), false)
-        as silent_60_days_high_potential,
+    coalesce(tags.is_long_silent and tiers.tier in ('high', 'potential'), false)
+        as long_silent_high_potential,
     tags.has_complained,
     tags.five_star_reviewer
 from values_with_costs as values_

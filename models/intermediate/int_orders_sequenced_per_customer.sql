@@ -119,5 +119,5 @@ select
     ordered_at,
     ordered_date,
     previous_ordered_date,
-    {{ add_days('loyal_window_start_date', 365) }} as loyal_until_date
+    {{ add_days('loyal_window_start_date', var('loyalty_window_days')) }} as loyal_until_date
 from sequenced

@@ -17,7 +17,8 @@ bounds as (
 digits as (
 
     {% for digit in range(10) %}
-    select {{ digit }} as digit{% if not loop.last %} union all{% endif %}
+    select {{ digit }} as digit
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

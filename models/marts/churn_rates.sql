@@ -25,8 +25,10 @@
     lifecycle_churn_rate = lifecycle_churned / lifecycle_customers_at_start
 
   The activity counts come from int_activity_churn_per_period (bounded by
-  activity, never a customer x period spine); the lifecycle counts from
-  stage interval boundaries; this model adds the empty periods.
+  activity, never a customer x period spine), the base from the running
+  stage count int_stage_count_changes, the churn entries from
+  int_lifecycle_churn_per_period; this model adds the empty periods and the
+  rates.
 #}
 
 with
@@ -53,111 +55,27 @@ period_types as (
 
 ---------- lifecycle churn
 
-history as (
-
-    select
-        industry,
-        merchant_id,
-        customer_id,
-        lifecycle_stage,
-        previous_stage,
-        valid_from,
-        valid_to,
-        lifecycle_stage in ('new', 'active', 'loyal', 'at_risk', 'reactivated') as is_live
-    from {{ ref('customer_stage_history') }}
-
-),
-
--- +1 when a live interval starts, -1 when it ends; the count of live
--- customers at the end of day d is the sum of changes dated <= d
-live_changes as (
-
-    select industry, merchant_id, valid_from as change_date, 1 as change from history where is_live
-    union all
-    select industry, merchant_id, valid_to as change_date, -1 as change from history where is_live and valid_to is not null
-
-),
-
--- "at period start" = at the end of the day before period_start, so a change
--- dated d first counts in the period after the one containing d
-live_changes_per_day as (
-
-    select industry, merchant_id, change_date, sum(change) as change
-    from live_changes
-    group by industry, merchant_id, change_date
-
-),
-
+-- the live base at the end of the day before period_start: the running stage
+-- count of the live stages, a change dated d first counting in the period
+-- after the one containing d
 live_changes_per_period as (
 
     select
-        live_changes_per_day.industry,
-        live_changes_per_day.merchant_id,
+        stage_counts.industry,
+        stage_counts.merchant_id,
         period_types.period_type,
-        {{ next_period_start_of('period_types.period_type', 'live_changes_per_day.change_date') }} as period_start,
-        sum(live_changes_per_day.change) as change
-    from live_changes_per_day
+        {{ next_period_start_of('period_types.period_type', 'stage_counts.change_date') }} as period_start,
+        sum(stage_counts.stage_count_change) as change
+    from {{ ref('int_stage_count_changes') }} as stage_counts
     cross join period_types
+    where {{ stage_in_group('stage_counts.lifecycle_stage', 'live') }}
     group by 1, 2, 3, 4
 
 ),
 
--- churn entries per period, and the days on which a live run starts (a live
--- stage right after prospect or churned, or a timeline that starts live)
-churn_periods as (
-
-    select
-        history.industry,
-        history.merchant_id,
-        history.customer_id,
-        period_types.period_type,
-        {{ period_start_of('period_types.period_type', 'history.valid_from') }} as period_start,
-        history.valid_from as churned_date
-    from history
-    cross join period_types
-    where history.lifecycle_stage = 'churned'
-
-),
-
-run_start_periods as (
-
-    select
-        history.merchant_id,
-        history.customer_id,
-        period_types.period_type,
-        {{ period_start_of('period_types.period_type', 'history.valid_from') }} as period_start,
-        history.valid_from as run_start_date
-    from history
-    cross join period_types
-    where history.is_live
-        and (history.previous_stage is null or history.previous_stage in ('prospect', 'churned'))
-
-),
-
--- a customer who churns during a period was in its base unless their live
--- run started in that same period (then they were not live when it began)
 lifecycle_churn_counts as (
 
-    select
-        churn_periods.industry,
-        churn_periods.merchant_id,
-        churn_periods.period_type,
-        churn_periods.period_start,
-        count(*) as lifecycle_churned
-    from churn_periods
-    inner join calendar
-        on churn_periods.period_type = calendar.period_type
-        and churn_periods.period_start = calendar.period_start
-    where not exists (
-        select 1
-        from run_start_periods
-        where run_start_periods.merchant_id = churn_periods.merchant_id
-            and run_start_periods.customer_id = churn_periods.customer_id
-            and run_start_periods.period_type = churn_periods.period_type
-            and run_start_periods.period_start = churn_periods.period_start
-            and run_start_periods.run_start_date <= churn_periods.churned_date
-    )
-    group by churn_periods.industry, churn_periods.merchant_id, churn_periods.period_type, churn_periods.period_start
+    select * from {{ ref('int_lifecycle_churn_per_period') }}
 
 ),
 

@@ -7,7 +7,8 @@
                            (entered stage `new`)
     churned_customers      customers who entered `churned` this week (silence windows)
     reactivated_customers  customers who entered `reactivated` this week
-    active_base            customers in new, active, loyal or reactivated on week_end
+    active_base            customers in an in_window stage (new, active, loyal,
+                           reactivated) on week_end
     at_risk_customers      customers in at_risk on week_end
     m1_repurchase_*        the latest mature M+1 repurchase rate on week_end: the
                            cohort of the latest month M whose month M+1 was complete
@@ -46,10 +47,9 @@ spine as (
 
 ),
 
-history as (
+stage_counts as (
 
-    select industry, merchant_id, customer_id, lifecycle_stage, valid_from, valid_to
-    from {{ ref('customer_stage_history') }}
+    select * from {{ ref('int_stage_count_changes') }}
 
 ),
 
@@ -58,41 +58,21 @@ history as (
 entries as (
 
     select
-        history.industry,
+        stage_counts.industry,
         calendar.week_start,
-        count(case when history.lifecycle_stage = 'new' then 1 end) as new_customers,
-        count(case when history.lifecycle_stage = 'churned' then 1 end) as churned_customers,
-        count(case when history.lifecycle_stage = 'reactivated' then 1 end) as reactivated_customers
-    from history
+        sum(case when stage_counts.lifecycle_stage = 'new' then stage_counts.customers_entered end) as new_customers,
+        sum(case when stage_counts.lifecycle_stage = 'churned' then stage_counts.customers_entered end) as churned_customers,
+        sum(case when stage_counts.lifecycle_stage = 'reactivated' then stage_counts.customers_entered end)
+            as reactivated_customers
+    from stage_counts
     inner join calendar
-        on cast({{ dbt.date_trunc('week', 'history.valid_from') }} as date) = calendar.week_start
-    where history.lifecycle_stage in ('new', 'churned', 'reactivated')
-    group by history.industry, calendar.week_start
+        on cast({{ dbt.date_trunc('week', 'stage_counts.change_date') }} as date) = calendar.week_start
+    where stage_counts.lifecycle_stage in ('new', 'churned', 'reactivated')
+    group by stage_counts.industry, calendar.week_start
 
 ),
 
----------- stage counts on week_end, from interval boundaries (no customer x week spine)
-
-stage_changes as (
-
-    select
-        industry,
-        case when lifecycle_stage = 'at_risk' then 'at_risk' else 'active_base' end as stage_group,
-        valid_from as change_date,
-        1 as change
-    from history
-    where lifecycle_stage in ('new', 'active', 'loyal', 'reactivated', 'at_risk')
-    union all
-    select
-        industry,
-        case when lifecycle_stage = 'at_risk' then 'at_risk' else 'active_base' end as stage_group,
-        valid_to as change_date,
-        -1 as change
-    from history
-    where lifecycle_stage in ('new', 'active', 'loyal', 'reactivated', 'at_risk')
-        and valid_to is not null
-
-),
+---------- stage counts on week_end, from the running stage count (no customer x week spine)
 
 -- a change dated d counts from the week containing d (on its week_end it has happened)
 weekly_changes as (
@@ -100,9 +80,11 @@ weekly_changes as (
     select
         industry,
         cast({{ dbt.date_trunc('week', 'change_date') }} as date) as week_start,
-        sum(case when stage_group = 'active_base' then change else 0 end) as active_base_change,
-        sum(case when stage_group = 'at_risk' then change else 0 end) as at_risk_change
-    from stage_changes
+        sum(case when {{ stage_in_group('lifecycle_stage', 'in_window') }} then stage_count_change else 0 end)
+            as active_base_change,
+        sum(case when lifecycle_stage = 'at_risk' then stage_count_change else 0 end) as at_risk_change
+    from stage_counts
+    where {{ stage_in_group('lifecycle_stage', 'live') }}
     group by 1, 2
 
 ),
@@ -111,23 +93,7 @@ weekly_changes as (
 
 ratings as (
 
-    select
-        customers.industry,
-        calendar.week_start,
-        count(*) as rated_interactions,
-        count(case when categories.nps_category = 'promoter' then 1 end) as promoters,
-        count(case when categories.nps_category = 'passive' then 1 end) as passives,
-        count(case when categories.nps_category = 'detractor' then 1 end) as detractors
-    from {{ ref('stg_raw__interactions') }} as interactions
-    inner join {{ ref('int_customers_windowed') }} as customers
-        on interactions.merchant_id = customers.merchant_id
-        and interactions.customer_id = customers.customer_id
-    inner join {{ ref('nps_rating_categories') }} as categories
-        on interactions.rating = categories.rating
-    inner join calendar
-        on cast({{ dbt.date_trunc('week', 'interactions.occurred_date') }} as date) = calendar.week_start
-    where interactions.rating is not null
-    group by customers.industry, calendar.week_start
+    select * from {{ ref('int_nps_ratings_per_week') }}
 
 ),
 
@@ -167,15 +133,15 @@ with_all as (
         week_start,
         week_end,
         'all' as industry,
-        sum(new_customers),
-        sum(churned_customers),
-        sum(reactivated_customers),
-        sum(active_base_change),
-        sum(at_risk_change),
-        sum(rated_interactions),
-        sum(promoters),
-        sum(passives),
-        sum(detractors)
+        sum(new_customers) as new_customers,
+        sum(churned_customers) as churned_customers,
+        sum(reactivated_customers) as reactivated_customers,
+        sum(active_base_change) as active_base_change,
+        sum(at_risk_change) as at_risk_change,
+        sum(rated_interactions) as rated_interactions,
+        sum(promoters) as promoters,
+        sum(passives) as passives,
+        sum(detractors) as detractors
     from per_industry
     group by week_start, week_end
 
@@ -191,7 +157,7 @@ opening as (
     from (
         select industry, week_start, active_base_change, at_risk_change from weekly_changes
         union all
-        select 'all', week_start, active_base_change, at_risk_change from weekly_changes
+        select 'all' as industry, week_start, active_base_change, at_risk_change from weekly_changes
     ) as all_changes
     where week_start < (select min(week_start) from calendar)
     group by industry
@@ -223,7 +189,11 @@ m1_cohorts as (
     where months_since_first_order = 1
     group by industry, cohort_month
     union all
-    select 'all' as industry, cohort_month, sum(cohort_customers), sum(returning_customers)
+    select
+        'all' as industry,
+        cohort_month,
+        sum(cohort_customers) as cohort_customers,
+        sum(returning_customers) as returning_customers
     from {{ ref('repurchase_cohorts') }}
     where months_since_first_order = 1
     group by cohort_month

@@ -144,14 +144,16 @@ final as (
         intervention_lead_days,
         cast(typical_gap_days as decimal(10, 1)) as typical_gap_days,
         case
-            when lifecycle_stage in ('new', 'active', 'loyal', 'reactivated')
+            when {{ stage_in_group('lifecycle_stage', 'in_window') }}
                 then silent_after_days - days_since_last_activity
         end as days_until_at_risk,
 
         ---------- booleans
         coalesce(
             has_own_rhythm
-            and lifecycle_stage in ('active', 'loyal', 'reactivated')
+            -- a new customer has one purchase day, so no own rhythm: the group
+            -- is the same for both rules (docs block is_slipping)
+            and {{ stage_in_group('lifecycle_stage', 'in_window') }}
             and days_since_last_order >= {{ var('slipping_multiplier') }} * typical_gap_days,
             false
         ) as is_slipping,
@@ -206,8 +208,8 @@ select
     scored.predicted_clv_percentile,
     scored.days_since_last_touch,
     scored.registered_not_purchased,
-    scored.active_last_30_days,
-    scored.silent_60_days_high_potential,
+    scored.recently_active,
+    scored.long_silent_high_potential,
     scored.has_complained,
     scored.five_star_reviewer
 from final

@@ -1,7 +1,8 @@
 {#
   Who to contact as of AS_OF_DATE, and why: one row per customer and reason
   (a customer can have several), with the playbook's suggested action for
-  their stage and reason. Reasons:
+  their stage, reason and tier (the playbook's row for the tier, else its
+  fallback row with an empty tier). Reasons:
     pre_silent_lead_window  days_since_last_activity >= silent_after_days - intervention_lead_days
                             (still new/active/loyal/reactivated, i.e. not yet at_risk)
     slipping                customers.is_slipping (silence well past their own rhythm)
@@ -9,8 +10,8 @@
                             (0 = today), for a rhythm from the customer or their industry
     newly_registered, first_purchase, newly_loyal, newly_reactivated,
     newly_at_risk, newly_churned
-                            entered that stage (prospect, new, loyal, reactivated, at_risk,
-                            churned) in the last intervention_newly_days days, today included
+                            entered that stage in the last intervention_newly_days days, today
+                            included (the playbook's is_stage_entry rows name the reason per stage)
 #}
 
 with
@@ -30,12 +31,9 @@ playbook as (
 
 newly_reason_codes as (
 
-    select 'prospect' as lifecycle_stage, 'newly_registered' as reason_code
-    union all select 'new', 'first_purchase'
-    union all select 'loyal', 'newly_loyal'
-    union all select 'reactivated', 'newly_reactivated'
-    union all select 'at_risk', 'newly_at_risk'
-    union all select 'churned', 'newly_churned'
+    select distinct lifecycle_stage, reason_code
+    from playbook
+    where is_stage_entry
 
 ),
 
@@ -43,7 +41,7 @@ reasons as (
 
     select customers.merchant_id, customers.customer_id, 'pre_silent_lead_window' as reason_code
     from customers
-    where lifecycle_stage in ('new', 'active', 'loyal', 'reactivated')
+    where {{ stage_in_group('lifecycle_stage', 'in_window') }}
         and days_since_last_activity >= silent_after_days - intervention_lead_days
 
     union all
@@ -56,7 +54,7 @@ reasons as (
 
     select customers.merchant_id, customers.customer_id, 'replenishment_due' as reason_code
     from customers
-    where lifecycle_stage in ('new', 'active', 'loyal', 'reactivated')
+    where {{ stage_in_group('lifecycle_stage', 'in_window') }}
         and typical_gap_source in ('customer', 'industry')
         and {{ days_between(as_of_date(), 'expected_next_order_date') }}
             between 0 and {{ var('replenishment_lead_days') }}
@@ -80,7 +78,7 @@ select
     customers.industry,
     customers.lifecycle_stage,
     reasons.reason_code,
-    playbook.suggested_action,
+    coalesce(tier_playbook.suggested_action, fallback_playbook.suggested_action) as suggested_action,
 
     ---------- numerics
     customers.days_since_last_activity,
@@ -102,6 +100,11 @@ from reasons
 inner join customers
     on reasons.merchant_id = customers.merchant_id
     and reasons.customer_id = customers.customer_id
-left join playbook
-    on customers.lifecycle_stage = playbook.lifecycle_stage
-    and reasons.reason_code = playbook.reason_code
+left join playbook as tier_playbook
+    on customers.lifecycle_stage = tier_playbook.lifecycle_stage
+    and reasons.reason_code = tier_playbook.reason_code
+    and customers.tier = tier_playbook.tier
+left join playbook as fallback_playbook
+    on customers.lifecycle_stage = fallback_playbook.lifecycle_stage
+    and reasons.reason_code = fallback_playbook.reason_code
+    and fallback_playbook.tier is null

@@ -1,7 +1,7 @@
 {#
   Repurchase cohorts: customers grouped by the month of their first
   completed order (cohort_month), per industry and merchant, followed for
-  months_since_first_order = 1..12, each published only once that month is
+  months_since_first_order = 1..repurchase_horizon_months (var, 12), each published only once that month is
   complete by AS_OF_DATE (its last day <= AS_OF_DATE).
 
     cohort_customers                customers whose first completed order fell in cohort_month
@@ -41,17 +41,18 @@ first_orders as (
 
 ),
 
--- distinct (customer, month offset 1..12) with a completed order
+-- distinct (customer, month offset 1..repurchase_horizon_months) with a completed order
 returns as (
 
     select distinct
         orders.customer_key,
-        {{ dbt.datediff('first_orders.cohort_month', 'orders.order_month', 'month') }} as months_since_first_order
+        {{ dbt.datediff('first_orders.cohort_month', 'orders.order_month', 'month') }}
+            as months_since_first_order
     from orders
     inner join first_orders
         on orders.customer_key = first_orders.customer_key
     where orders.order_month > first_orders.cohort_month
-        and orders.order_month <= cast({{ dbt.dateadd('month', 12, 'first_orders.cohort_month') }} as date)
+        and orders.order_month <= cast({{ dbt.dateadd('month', var('repurchase_horizon_months'), 'first_orders.cohort_month') }} as date)
 
 ),
 
@@ -96,8 +97,9 @@ returning_counts as (
 
 month_offsets as (
 
-    {% for offset in range(1, 13) %}
-    select {{ offset }} as months_since_first_order{% if not loop.last %} union all{% endif %}
+    {% for offset in range(1, var('repurchase_horizon_months') | int + 1) %}
+    select {{ offset }} as months_since_first_order
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

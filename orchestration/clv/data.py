@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from orchestration.clv.models import DAYS_PER_UNIT, normalize_time_unit
+from orchestration.clv.time_units import DAYS_PER_UNIT, normalize_time_unit
 
 
 def rfm_summary(transactions: pd.DataFrame, *, calibration_end: dt.date | str, time_unit: str,

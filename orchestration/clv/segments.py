@@ -1,8 +1,10 @@
 """Fit CLV models per segment (e.g. industry, then merchant) with fallback; predict per customer.
 
-A pure function on DataFrames, meant to run inside a Dagster asset or a dbt
-Python model that reads the per-customer RFM summary from DuckDB and writes
-the two tables back.
+Pure functions on DataFrames. ``fit_segments`` is what the dbt model
+``int_clv_fits`` calls; ``fit_and_predict_segments`` fits and then scores with
+:func:`orchestration.clv.scoring.score_customers`, the same function the dbt
+model ``int_clv_predictions`` calls. Settings not given default to the dbt
+vars of dbt_project.yml (``clv_min_customers`` ...), read from there.
 """
 
 from __future__ import annotations
@@ -13,27 +15,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from orchestration.clv.models import (
-    DAYS_PER_MONTH,
-    DAYS_PER_UNIT,
+from orchestration.clv.defaults import clv_setting
+from orchestration.clv.fitter import fit_bgnbd, fit_gamma_gamma
+from orchestration.clv.predictions import to_monthly_discount_rate
+from orchestration.clv.scoring import ROOT_SEGMENT, SCORE_SCHEMA, score_customers, valid_summary_rows
+from orchestration.clv.statuses import (
     STATUS_NOT_NEEDED,
-    STATUS_OK,
     STATUS_TOO_FEW_CUSTOMERS,
     STATUS_TOO_FEW_REPEAT_BUYERS,
     BGNBDFit,
     GammaGammaFit,
-    clv_from_params,
-    expected_order_value_from_params,
-    expected_purchases_periods,
-    fit_bgnbd,
-    fit_gamma_gamma,
-    normalize_time_unit,
-    p_alive_from_params,
-    to_monthly_discount_rate,
 )
+from orchestration.clv.time_units import DAYS_PER_UNIT, normalize_time_unit
 
-ROOT_SEGMENT = "all"
 MODELS = ("bg_nbd", "gamma_gamma")
 FIT_COLUMNS = ["segment", "segment_level", "model", "parameter", "value", "time_unit",
                "n_customers", "log_likelihood", "fitted_as_of", "status"]
@@ -53,15 +49,15 @@ def fit_and_predict_segments(
     *,
     segment_cols: Sequence[str] = ("industry", "merchant"),
     customer_cols: Sequence[str] = ("customer_id",),
-    fit_time_unit: str = "weeks",
-    min_customers: int = 200,
-    min_repeat_buyers: int = 50,
-    horizon_months: int = 12,
+    fit_time_unit: str | None = None,
+    min_customers: int | None = None,
+    min_repeat_buyers: int | None = None,
+    horizon_months: int | None = None,
     margin_rate: float = 1.0,
-    annual_discount_rate: float | None = 0.10,
+    annual_discount_rate: float | None = None,
     monthly_discount_rate: float | None = None,
     fitted_as_of: dt.date | None = None,
-    flat_priors: bool = True,
+    flat_priors: bool | None = None,
 ) -> SegmentResult:
     """Fit BG/NBD and Gamma-Gamma per segment and predict every customer.
 
@@ -104,29 +100,51 @@ def fit_and_predict_segments(
     """
     if annual_discount_rate is not None and monthly_discount_rate is not None:
         raise ValueError("give at most one of annual_discount_rate and monthly_discount_rate")
-    rate = 0.0 if annual_discount_rate is None and monthly_discount_rate is None else \
-        to_monthly_discount_rate(annual_discount_rate=annual_discount_rate,
-                                 monthly_discount_rate=monthly_discount_rate)
-    tree = _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_buyers, flat_priors)
+    if monthly_discount_rate is not None:
+        annual_discount_rate = (1.0 + to_monthly_discount_rate(monthly_discount_rate=monthly_discount_rate)) ** 12 - 1.0
+    tree = _fit_tree(summary, segment_cols, clv_setting(fit_time_unit, "clv_fit_time_unit"),
+                     clv_setting(min_customers, "clv_min_customers"),
+                     clv_setting(min_repeat_buyers, "clv_min_repeat_buyers"),
+                     clv_setting(flat_priors, "clv_flat_priors"))
+    fits = tree.fitter.table(_as_date(fitted_as_of))
     keys = summary[list(customer_cols) + list(segment_cols)].reset_index(drop=True)
-    predictions = _predict(keys, tree.fitter.fits, tree.chosen, tree.fitter.x, tree.fitter.t_x,
-                           tree.fitter.t_cal, tree.fitter.money, tree.fitter.valid, tree.fitter.unit,
-                           horizon_months, _margins(summary, margin_rate), rate)
-    return SegmentResult(fits=tree.fitter.table(_as_date(fitted_as_of)), predictions=predictions)
+    # the summary in days, as the SQL summary gives it, for the one scoring path
+    to_days = summary["time_unit"].map(lambda unit: DAYS_PER_UNIT[normalize_time_unit(unit)]).to_numpy(dtype=float)
+    scored = score_customers(
+        pa.table({
+            **{col: pa.array(keys[col].map(lambda v: None if pd.isna(v) else str(v)), type=pa.string())
+               for col in segment_cols},
+            "frequency": pd.to_numeric(summary["frequency"], errors="coerce").to_numpy(dtype=float),
+            "recency_days": pd.to_numeric(summary["recency"], errors="coerce").to_numpy(dtype=float) * to_days,
+            "t_days": pd.to_numeric(summary["T"], errors="coerce").to_numpy(dtype=float) * to_days,
+            "monetary_value": pd.to_numeric(summary["monetary_value"], errors="coerce").to_numpy(dtype=float),
+            "margin_rate": _margins(summary, margin_rate),
+        }),
+        fits,
+        segment_columns=segment_cols,
+        horizon_months=int(clv_setting(horizon_months, "clv_horizon_months")),
+        annual_discount_rate=float(clv_setting(annual_discount_rate, "clv_annual_discount_rate")),
+        fit_time_unit=tree.fitter.unit,
+    ).to_pandas()
+    predictions = pd.concat([keys, scored[[name for name in SCORE_SCHEMA.names]]], axis=1)
+    return SegmentResult(fits=fits, predictions=predictions)
 
 
 def fit_segments(
     summary: pd.DataFrame,
     *,
     segment_cols: Sequence[str] = ("industry", "merchant"),
-    fit_time_unit: str = "weeks",
-    min_customers: int = 200,
-    min_repeat_buyers: int = 50,
+    fit_time_unit: str | None = None,
+    min_customers: int | None = None,
+    min_repeat_buyers: int | None = None,
     fitted_as_of: dt.date | None = None,
-    flat_priors: bool = True,
+    flat_priors: bool | None = None,
 ) -> pd.DataFrame:
     """The ``fits`` table of :func:`fit_and_predict_segments`, without scoring anybody."""
-    tree = _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_buyers, flat_priors)
+    tree = _fit_tree(summary, segment_cols, clv_setting(fit_time_unit, "clv_fit_time_unit"),
+                     clv_setting(min_customers, "clv_min_customers"),
+                     clv_setting(min_repeat_buyers, "clv_min_repeat_buyers"),
+                     clv_setting(flat_priors, "clv_flat_priors"))
     return tree.fitter.table(_as_date(fitted_as_of))
 
 
@@ -149,7 +167,7 @@ def _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_bu
     t_x = pd.to_numeric(summary["recency"], errors="coerce").to_numpy(dtype=float) * factor
     t_cal = pd.to_numeric(summary["T"], errors="coerce").to_numpy(dtype=float) * factor
     money = pd.to_numeric(summary["monetary_value"], errors="coerce").to_numpy(dtype=float)
-    valid = _valid_rows(x, t_x, t_cal)
+    valid = valid_summary_rows(x, t_x, t_cal)
 
     paths = _segment_paths(summary, segment_cols)           # level -> array of path or None
     levels = [ROOT_SEGMENT, *segment_cols]
@@ -267,13 +285,6 @@ def _unit_factors(units: pd.Series, to_unit: str) -> np.ndarray:
     return units.map(factors).to_numpy(dtype=float)
 
 
-def _valid_rows(x, t_x, t_cal) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return (np.isfinite(x) & np.isfinite(t_x) & np.isfinite(t_cal) & (x >= 0) & (x == np.round(x))
-                & (t_x >= 0) & (t_x <= t_cal + 1e-9) & (t_cal > 0)
-                & ((x == 0) == (t_x == 0)))
-
-
 def _segment_paths(summary: pd.DataFrame, segment_cols: list[str]) -> list[np.ndarray]:
     """For each level, each row's segment path ("all", "a", "a/b", ...) or None."""
     n = len(summary)
@@ -293,52 +304,3 @@ def _margins(summary: pd.DataFrame, default: float) -> np.ndarray:
     if "margin_rate" not in summary.columns:
         return np.full(len(summary), float(default))
     return pd.to_numeric(summary["margin_rate"], errors="coerce").fillna(default).to_numpy(dtype=float)
-
-
-def _param_arrays(fits: dict, pick: np.ndarray, model: str) -> dict[str, np.ndarray]:
-    names = ["r", "alpha", "a", "b"] if model == "bg_nbd" else ["p", "q", "gamma"]
-    out = {}
-    picked = pd.Series(pick)
-    for name in names:
-        lookup = {path: entry[model].params()[name] for path, entry in fits.items() if entry[model].ok}
-        out[name] = picked.map(lookup).to_numpy(dtype=float)
-    return out
-
-
-def _predict(keys: pd.DataFrame, fits, chosen, x, t_x, t_cal, money, valid, unit, horizon_months,
-             margins, rate) -> pd.DataFrame:
-    n = len(keys)
-    has_bg = valid & pd.notna(chosen["bg_nbd"])
-    has_gg = has_bg & pd.notna(chosen["gamma_gamma"])
-    p_alive = np.full(n, np.nan)
-    purchases = np.full(n, np.nan)
-    aov = np.full(n, np.nan)
-    clv = np.full(n, np.nan)
-    horizon_periods = horizon_months * DAYS_PER_MONTH / DAYS_PER_UNIT[unit]
-
-    bg = {k: v[has_bg] for k, v in _param_arrays(fits, chosen["bg_nbd"], "bg_nbd").items()}
-    sub = dict(frequency=x[has_bg], recency=t_x[has_bg], T=t_cal[has_bg])
-    p_alive[has_bg] = p_alive_from_params(**bg, **sub)
-    purchases[has_bg] = expected_purchases_periods(**bg, **sub, horizon_periods=horizon_periods)
-
-    gg_all = _param_arrays(fits, chosen["gamma_gamma"], "gamma_gamma")
-    gg = {k: v[has_gg] for k, v in gg_all.items()}
-    bg_gg = {k: v[has_gg] for k, v in _param_arrays(fits, chosen["bg_nbd"], "bg_nbd").items()}
-    aov[has_gg] = expected_order_value_from_params(**gg, frequency=x[has_gg], monetary_value=money[has_gg])
-    clv[has_gg] = clv_from_params(bg_gg, gg, x[has_gg], t_x[has_gg], t_cal[has_gg], money[has_gg],
-                                  time_unit=unit, horizon_months=horizon_months,
-                                  margin_rate=margins[has_gg], monthly_rate=rate)
-
-    status = np.where(~valid, "invalid_summary",
-                      np.where(~has_bg, "no_fit", np.where(~has_gg, "no_spend_fit", STATUS_OK)))
-    out = keys.copy()
-    out["time_unit"] = unit
-    out["p_alive"] = p_alive
-    out["expected_purchases"] = purchases
-    out["horizon_months"] = int(horizon_months)
-    out["expected_avg_order_value"] = aov
-    out["predicted_clv"] = clv
-    out["bg_nbd_segment"] = np.where(has_bg, chosen["bg_nbd"], None)
-    out["gamma_gamma_segment"] = np.where(has_gg, chosen["gamma_gamma"], None)
-    out["prediction_status"] = status
-    return out

@@ -14,4 +14,4 @@ where
     -- potential means a customer still alive (the rules exclude churned)
     or (lifecycle_stage = 'churned' and tier = 'potential')
     -- the two recency tags cannot both hold
-    or (active_last_30_days and silent_60_days_high_potential)
+    or (recently_active and long_silent_high_potential)

@@ -1,7 +1,8 @@
--- Reconciliation between two independent computations: the customers live
--- (new, active, loyal, reactivated or at_risk) on a week's Sunday in
--- marts.customer_health_weekly equal the lifecycle base at the start of the
--- next week in marts.churn_rates, per industry. Also: churned_customers per
+-- Reconciliation between the two marts that read the running stage count
+-- (int_stage_count_changes) with their own period arithmetic: the customers
+-- live (stage group `live`) on a week's Sunday in marts.customer_health_weekly
+-- equal the lifecycle base at the start of the next week in
+-- marts.churn_rates, per industry. Also: churned_customers per
 -- week and industry are at least the lifecycle_churned of churn_rates
 -- (which only counts customers already live when the week began).
 with health as (

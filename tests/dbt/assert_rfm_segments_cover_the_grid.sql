@@ -1,7 +1,11 @@
--- Every (recency, frequency) score pair 1..5 x 1..5 falls in exactly one
--- segment of seeds/rfm_segments.csv. Returns the pairs that do not.
+-- Every (recency, frequency) score pair 1..rfm_score_bins x 1..rfm_score_bins
+-- (var, 5) falls in exactly one segment of seeds/rfm_segments.csv. Returns
+-- the pairs that do not.
 with scores as (
-    select 1 as score union all select 2 union all select 3 union all select 4 union all select 5
+    {% for score in range(1, var('rfm_score_bins') | int + 1) %}
+    select {{ score }} as score
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 grid as (
