@@ -22,8 +22,11 @@ export DO_NOT_TRACK         := 1
 export PYTENSOR_FLAGS       := compiledir=$(CURDIR)/.cache/pytensor
 export UV_PYTHON_DOWNLOADS  := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+# The dg CLI compares the active environment with the project's: this is it.
+export VIRTUAL_ENV          := $(CURDIR)/$(VENV)
 
 DBT := $(BIN)/dbt
+DG  := $(BIN)/dg
 DBT_FLAGS := --profiles-dir $(CURDIR) --project-dir $(CURDIR)
 
 .PHONY: help install run test dev bench manifest clean
@@ -49,20 +52,22 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
-# --- the dbt manifest, built ahead of time for Dagster (dev parses its own) ---
+# --- the dbt manifest, built ahead of time for a production deployment -------
+# (the dg CLI, so `make run` and `make dev`, parses the project by itself)
 manifest: install
 	$(DBT) parse $(DBT_FLAGS) --quiet
 
 # --- the two commands ----------------------------------------------------------
-run: manifest
-	$(BIN)/dagster job execute -m orchestration.definitions -j build_everything -c orchestration/run_config.yaml
+run: install
+	$(DG) launch --job build_everything -c orchestration/run_config.yaml
 	$(BIN)/python -m orchestration.summary
 
 test: install
+	$(DG) check defs
 	$(BIN)/python -m pytest
 
 dev: install
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)
+	$(DG) dev --host 127.0.0.1 --port $(DEV_PORT)
 
 bench: install
 	$(BIN)/python -m orchestration.bench --scale $(SCALE)
