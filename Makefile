@@ -22,8 +22,11 @@ export DO_NOT_TRACK         := 1
 export PYTENSOR_FLAGS       := compiledir=$(CURDIR)/.cache/pytensor
 export UV_PYTHON_DOWNLOADS  := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+# The dg CLI compares the active environment with the project's: this is it.
+export VIRTUAL_ENV          := $(CURDIR)/$(VENV)
 
 DBT := $(BIN)/dbt
+DG  := $(BIN)/dg
 DBT_FLAGS := --profiles-dir $(CURDIR) --project-dir $(CURDIR)
 
 .PHONY: help install run test lint fmt dev bench manifest clean
@@ -51,18 +54,20 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
-# --- the dbt manifest, built ahead of time for Dagster (dev parses its own) ---
+# --- the dbt manifest, built ahead of time for a production deployment -------
+# (the dg CLI, so `make run` and `make dev`, parses the project by itself)
 manifest: install
 	$(DBT) parse $(DBT_FLAGS) --quiet
 
 # --- the two commands ----------------------------------------------------------
-# orchestration.run runs the Dagster job and, if the input or configuration is
-# refused, prints the reason as the last lines (no stack trace after it).
-run: manifest
+# orchestration.run launches the Dagster job (`dg launch`) and, if the input or
+# configuration is refused, prints the reason as the last lines (no stack trace after it).
+run: install
 	$(BIN)/python -m orchestration.run
 	$(BIN)/python -m orchestration.summary
 
 test: install lint
+	$(DG) check defs
 	$(BIN)/python -m pytest
 
 # --- lint: ruff for Python, sqlfluff (dbt templater, DuckDB dialect) for SQL --
@@ -82,7 +87,7 @@ fmt: install
 	DUCKDB_PATH=$(LINT_DUCKDB) $(BIN)/sqlfluff fix $(SQL_PATHS) --processes 1 --disable-progress-bar
 
 dev: install
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)
+	$(DG) dev --host 127.0.0.1 --port $(DEV_PORT)
 
 bench: install
 	$(BIN)/python -m orchestration.bench --scale $(SCALE)

@@ -5,11 +5,17 @@ beside pyproject.toml). Dagster reads the project's ``manifest.json`` to build
 the asset graph; it is prepared in one of two ways, never on every import in
 production:
 
-* ``dagster dev`` (``make dev``): ``prepare_if_dev()`` runs ``dbt parse`` when
-  the code location loads, so edits to models show up on reload.
-* ``make run`` / CI: the manifest is built ahead of time with
-  ``dbt parse --profiles-dir . --project-dir .`` (the Makefile's ``manifest``
-  target); loading the definitions without one fails with that instruction.
+* the ``dg`` CLI (``make dev`` = ``dg dev``, ``make run`` = ``dg launch``,
+  ``dg check defs``): ``prepare_manifest_if_dev()`` runs ``dbt parse`` when the
+  definitions are built, so edits to models show up on reload;
+* a production deployment (``dagster-webserver``/``dagster-daemon`` with a
+  workspace, no dev CLI): the manifest is built ahead of time with
+  ``dbt parse --profiles-dir . --project-dir .`` (``make manifest``); loading
+  the definitions without one fails with that instruction.
+
+Nothing here runs at import: the project, its manifest and the parse are
+built by functions that ``orchestration.definitions`` calls when Dagster
+loads the definitions.
 
 ``DBT_TARGET_PATH`` (absolute, or relative to the repository root, as dbt
 reads it) moves the manifest and every run's artifacts out of ``target/``, so
@@ -27,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration import settings
 
@@ -40,17 +47,6 @@ def dbt_executable() -> str:
     """The dbt CLI installed beside this Python, else whatever `dbt` is on PATH."""
     local = _ENV_BIN / "dbt"
     return str(local) if local.exists() else "dbt"
-
-
-def _put_env_bin_on_path() -> None:
-    # `make dev` runs .venv/bin/dagster without activating the environment, and
-    # dagster-dbt's dev preparation runs plain `dbt`: make that name resolve to
-    # this environment's dbt, as activating the venv would.
-    if not (_ENV_BIN / "dbt").exists():
-        return
-    path = os.environ.get("PATH", "")
-    if str(_ENV_BIN) not in path.split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join([str(_ENV_BIN), path]) if path else str(_ENV_BIN)
 
 
 def dbt_target_path() -> Path:
@@ -71,7 +67,7 @@ def require_manifest(project: DbtProject) -> Path:
         raise ManifestMissingError(
             f"dbt manifest not found at {project.manifest_path}. Build it before loading the "
             f"Dagster definitions: from {PROJECT_DIR} run `{PARSE_COMMAND}` (with the same "
-            "DBT_TARGET_PATH, if you set one), or `make manifest`. `dagster dev` (`make dev`) "
+            "DBT_TARGET_PATH, if you set one), or `make manifest`. The dg CLI (`make dev`, `make run`) "
             "parses the project by itself."
         )
     return project.manifest_path
@@ -131,12 +127,28 @@ def load_manifest(project: DbtProject) -> dict[str, Any]:
     return attach_multi_parent_tests(json.loads(require_manifest(project).read_text()))
 
 
-_put_env_bin_on_path()
+def build_dbt_project() -> DbtProject:
+    """The dbt project as the environment configures it now (DBT_TARGET, DBT_TARGET_PATH)."""
+    return DbtProject(
+        project_dir=PROJECT_DIR,
+        profiles_dir=PROJECT_DIR,
+        target=settings.dbt_target(),
+        target_path=dbt_target_path(),
+    )
 
-dbt_project = DbtProject(
-    project_dir=PROJECT_DIR,
-    profiles_dir=PROJECT_DIR,
-    target=settings.dbt_target(),
-    target_path=dbt_target_path(),
-)
-dbt_project.prepare_if_dev()
+
+def prepare_manifest_if_dev(project: DbtProject) -> None:
+    """Under the dev CLIs (`dg dev`, `dg launch`, `dg check defs`, `dagster dev`), parse the project now.
+
+    dagster-dbt's own ``prepare_if_dev`` runs whatever `dbt` is first on PATH;
+    this runs the dbt installed beside this Python instead, without touching
+    PATH. Outside the dev CLIs it does nothing: production uses the manifest
+    built ahead of time.
+    """
+    if not using_dagster_dev():
+        return
+    from dagster_dbt import DbtCliResource
+
+    DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+        ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
+    ).wait()

@@ -25,9 +25,8 @@ def build_command() -> list[str]:
     """The command that builds everything (the one place to change it)."""
     bin_dir = Path(sys.executable).parent
     return [
-        str(bin_dir / "dagster"), "job", "execute",
-        "-m", "orchestration.definitions",
-        "-j", "build_everything",
+        str(bin_dir / "dg"), "launch",
+        "--job", "build_everything",
         "-c", str(settings.PROJECT_DIR / "orchestration" / "run_config.yaml"),
     ]  # fmt: skip
 

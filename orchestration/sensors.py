@@ -1,13 +1,30 @@
-"""Start a build when the raw landing folder changes."""
+"""What starts a build: the daily schedule and a change in the raw landing folder.
+
+Both request the same whole-graph job, `build_everything`, one run at a time
+(dagster_home/dagster.yaml). Schedule and sensor rather than declarative
+automation conditions: see DECISIONLOG.md (Orchestration).
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from orchestration import settings
+from orchestration.assets.freshness import DAILY_BUILD_CRON
 from orchestration.assets.raw import raw_asset_key, raw_dir_fingerprint
 
 BUILD_JOB_NAME = "build_everything"
+
+
+def daily_build_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name="daily_build",
+        job=job,
+        cron_schedule=DAILY_BUILD_CRON,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="Rebuild everything every day at 06:00 UTC, as of that day.",
+    )
 
 
 def _last_landed_fingerprint(instance: dg.DagsterInstance) -> str | None:

@@ -1,14 +1,13 @@
 """Fixtures for the Dagster tests: a parsed dbt manifest and a private Dagster home.
 
-The definitions read the manifest when imported, so `defs` parses the dbt
-project into a private target folder (DBT_TARGET_PATH if set, else a temp
-folder), points DBT_TARGET_PATH there, and only then imports
-orchestration.definitions (reloading it if something imported it earlier).
+`defs` parses the dbt project into a private target folder (DBT_TARGET_PATH
+if set, else a temp folder), points DBT_TARGET_PATH there and builds the
+definitions by calling `build_definitions()`: importing orchestration modules
+does nothing, so no test reloads a module.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import subprocess
@@ -59,20 +58,17 @@ def dbt_target_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def defs(dbt_target_path, dagster_home):
-    """orchestration.definitions.defs, loaded against the freshly parsed manifest."""
-    modules = [
-        "orchestration.project",
-        "orchestration.assets.dbt",
-        "orchestration.assets.published",
-        "orchestration.assets",
-        "orchestration.definitions",
-    ]
-    for name in modules:
-        if name in sys.modules:
-            importlib.reload(sys.modules[name])
-        else:
-            importlib.import_module(name)
-    return sys.modules["orchestration.definitions"].defs
+    """The code location's definitions, built against the freshly parsed manifest.
+
+    Built with RAW_DATA_DIR unset, as a first `make run` sees it (so the demo
+    step is in the graph); the tests set RAW_DATA_DIR per run.
+    """
+    from orchestration.definitions import build_definitions
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("RAW_DATA_DIR", raising=False)
+        patch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
+        return build_definitions()
 
 
 @pytest.fixture()

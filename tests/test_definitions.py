@@ -127,15 +127,74 @@ def test_raw_files_sensor_requests_a_build_when_the_files_change(defs, tmp_path,
         assert not restarted.run_requests and "last landed" in restarted.skip_message
 
 
-def test_loading_without_a_manifest_fails_with_the_command_to_run(tmp_path):
+IMPORT_PROBE = """
+import json, os, sys
+before = dict(os.environ)
+import orchestration.definitions, orchestration.project, orchestration.assets.dbt, orchestration.sensors
+import orchestration.alerts, orchestration.assets.raw, orchestration.assets.demo, orchestration.assets.published
+changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))
+print(json.dumps({"changed_env": changed, "dbt_imported": "dbt.cli.main" in sys.modules}))
+"""
+
+
+def test_importing_the_dagster_modules_does_nothing(tmp_path):
+    """No manifest read, no dbt parse, no environment edits (PATH, PYTENSOR_FLAGS ...) at import."""
     env = {key: value for key, value in os.environ.items() if key != "DAGSTER_IS_DEV_CLI"}
-    env["DBT_TARGET_PATH"] = str(tmp_path / "empty_target")
-    completed = subprocess.run(
-        [sys.executable, "-c", "import orchestration.definitions"], env=env, capture_output=True, text=True
-    )
-    assert completed.returncode != 0
-    assert "dbt manifest not found" in completed.stderr
-    assert "dbt parse --profiles-dir . --project-dir ." in completed.stderr
+    env["DBT_TARGET_PATH"] = str(tmp_path / "no_manifest_here")
+    completed = subprocess.run([sys.executable, "-c", IMPORT_PROBE], env=env, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    outcome = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert outcome == {"changed_env": [], "dbt_imported": False}
+    assert not (tmp_path / "no_manifest_here").exists(), "nothing was parsed"
+
+
+def test_building_without_a_manifest_fails_with_the_command_to_run(tmp_path, monkeypatch):
+    from orchestration.definitions import build_definitions
+    from orchestration.project import ManifestMissingError
+
+    monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "empty_target"))
+    with pytest.raises(ManifestMissingError) as error:
+        build_definitions()
+    assert "dbt manifest not found" in str(error.value)
+    assert "dbt parse --profiles-dir . --project-dir ." in str(error.value)
+
+
+def test_demo_data_is_its_own_step_upstream_of_the_landing_only_without_raw_data_dir(
+    defs, asset_graph, dbt_target_path, monkeypatch, tmp_path
+):
+    from orchestration.assets.demo import DEMO_KEY
+    from orchestration.definitions import build_definitions
+
+    assert DEMO_KEY in asset_graph.get_all_asset_keys()
+    assert asset_graph.get(dg.AssetKey(["raw", "orders"])).parent_keys == {DEMO_KEY}
+    assert DEMO_KEY in defs.resolve_job_def("build_everything").asset_layer.executable_asset_keys
+
+    monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
+    monkeypatch.setenv("RAW_DATA_DIR", str(tmp_path))
+    user_graph = build_definitions().resolve_asset_graph()
+    assert DEMO_KEY not in user_graph.get_all_asset_keys(), "a folder the user set is never written to"
+    assert not user_graph.get(dg.AssetKey(["raw", "orders"])).parent_keys
+
+
+def test_every_step_that_touches_the_database_is_in_the_single_writer_pool(defs, asset_graph):
+    from orchestration.assets.config import DUCKDB_POOL
+
+    pools = {node.key: node.pools for node in asset_graph.asset_nodes if node.is_materializable}
+    for key, node_pools in pools.items():
+        expected = set() if key.path[0] == "demo" else {DUCKDB_POOL}
+        assert set(node_pools or ()) == expected, key
+
+    home = dg.DagsterInstance.get()
+    config = home.event_log_storage.get_pool_config()
+    assert config.default_pool_limit == 1
+
+
+def test_marts_and_the_raw_landing_have_a_freshness_policy(asset_graph):
+    with_policy = {key for key in asset_graph.get_all_asset_keys() if asset_graph.get(key).freshness_policy}
+    marts = {key for key in asset_graph.get_all_asset_keys() if key.path[0] == "marts"}
+    raw = {key for key in asset_graph.get_all_asset_keys() if key.path[0] == "raw"}
+    assert marts and raw and marts | raw == with_policy
 
 
 def test_singular_tests_on_several_models_are_attached_to_one_of_them():

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from conftest import PROJECT_DIR, dbt_parse
+from support import query
 
 FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "raw_messy"
 AS_OF = "2024-06-30"
@@ -66,11 +67,35 @@ def test_build_everything_on_the_messy_fixture(defs, build_env, monkeypatch):
         if event.asset_key == dg.AssetKey(["raw", "orders"])
     )
     assert orders["dagster/row_count"].value == len(FIXTURE.joinpath("orders.csv").read_text().splitlines()) - 1
-    assert orders["demo_data_generated"].value is False
 
     working, published = table_counts(build_env["duckdb"]), table_counts(build_env["publish"])
     assert "audit.row_reconciliation" in published
     assert published == working
+
+    # Every dbt materialization says what was built: as-of date, rows, columns with their descriptions.
+    metadata = {
+        event.asset_key.to_user_string(): event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }
+    for key, meta in metadata.items():
+        layer = key.split("/")[0]
+        if layer in ("staging", "intermediate", "marts", "audit", "config"):
+            assert meta["as_of_date"].value == AS_OF, key
+            if layer in ("marts", "audit"):
+                assert meta["dagster/row_count"].value == working[key.replace("/", ".")], key
+            assert meta["dagster/column_schema"].schema.columns, key
+    customer_columns = {c.name: c.description for c in metadata["marts/customers"]["dagster/column_schema"].schema.columns}
+    assert customer_columns["lifecycle_stage"], "column descriptions come from the model's YAML"
+    reconciliation = query(build_env["duckdb"], "select raw_rows, clean_rows, quarantined_rows from audit.row_reconciliation where entity = 'orders'")[0]
+    for model in ("stg_raw__orders_checked", "stg_raw__orders", "stg_raw__orders_quarantine"):
+        meta = metadata[f"staging/{model}"]
+        assert (meta["raw_rows"].value, meta["clean_rows"].value, meta["quarantined_rows"].value) == reconciliation
+        assert meta["reconciles"].value is True
+        assert sum(meta["quarantine_reasons"].data.values()) == reconciliation[2] > 0
+    fits = metadata["marts/clv_model_fits"]
+    statuses = query(build_env["duckdb"], "select count(distinct (model, segment_level, segment)) from marts.clv_model_fits")[0][0]
+    assert fits["clv_fits_ok"].value + fits["clv_fits_not_ok"].value == statuses > 0
+    assert "| model | level | segment | status |" in fits["clv_fit_status"].value
 
     con = duckdb.connect(str(build_env["publish"]), read_only=True)
     try:
@@ -87,12 +112,13 @@ def test_run_config_as_of_date_wins_over_the_environment(defs, build_env, monkey
     monkeypatch.setenv("AS_OF_DATE", "2099-01-01")
     job = defs.resolve_job_def("build_everything")
     selection = [key for key in job.asset_layer.executable_asset_keys if key.path[0] == "raw"]
+    assert selection
     selection += [
         dg.AssetKey(["config", "currencies"]),
         dg.AssetKey(["staging", "stg_raw__orders_checked"]),
         dg.AssetKey(["staging", "stg_raw__orders"]),
     ]
-    config = {"ops": {name: {"config": {"as_of_date": AS_OF}} for name in ("raw_landing", "dbt_build")}}
+    config = {"ops": {"dbt_build": {"config": {"as_of_date": AS_OF}}}}
 
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, run_config=config, asset_selection=selection)
@@ -123,8 +149,10 @@ def test_raw_data_contract_errors_fail_the_run_with_their_message(defs, build_en
     monkeypatch.setenv("RAW_DATA_DIR", str(raw_dir))
     monkeypatch.setenv("AS_OF_DATE", AS_OF)
 
+    job = defs.resolve_job_def("build_everything")
+    landing_and_after = [key for key in job.asset_layer.executable_asset_keys if key.path[0] != "demo"]
     with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("build_everything").execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=landing_and_after)
 
     assert not result.success
     failures = step_failure_messages(result)
@@ -155,10 +183,10 @@ def test_a_failing_error_test_fails_the_run_and_blocks_what_depends_on_it(tmp_pa
         import json
         import dagster as dg
         import orchestration
-        from orchestration.definitions import defs
+        from orchestration.definitions import build_definitions
 
         assert orchestration.__file__.startswith(%r), orchestration.__file__
-        result = defs.resolve_job_def("build_everything").execute_in_process(
+        result = build_definitions().resolve_job_def("build_everything").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
         )
         print(json.dumps({
@@ -192,20 +220,31 @@ def test_a_failing_error_test_fails_the_run_and_blocks_what_depends_on_it(tmp_pa
     assert not (tmp_path / "published.duckdb").exists()
 
 
-def test_demo_data_goes_only_into_the_default_landing_folder(monkeypatch, tmp_path):
-    from orchestration.assets.raw import generate_demo_data_if_needed
+def test_the_demo_step_fills_an_empty_default_folder_once(monkeypatch, tmp_path):
+    from orchestration import settings
+    from orchestration.assets.demo import DEMO_KEY, demo_raw_files
 
-    log = dg.get_dagster_logger()
+    default_dir = tmp_path / "default_raw"
+    monkeypatch.setattr(settings, "DEFAULT_RAW_DATA_DIR", default_dir)
+    monkeypatch.setattr(settings, "DEMO_ORDERS", 1_000)
+    monkeypatch.delenv("RAW_DATA_DIR", raising=False)
+    config = {"ops": {"demo__raw_files": {"config": {"as_of_date": AS_OF}}}}
+
+    def materialize():
+        result = dg.materialize([demo_raw_files], run_config=config, instance=dg.DagsterInstance.ephemeral())
+        return result.asset_materializations_for_node("demo__raw_files")[0].metadata
+
+    first = materialize()
+    assert first["generated"].value is True and first["end_date"].value == AS_OF
+    assert (default_dir / "orders.parquet").is_file()
+    stamp = (default_dir / "orders.parquet").stat().st_mtime_ns
+    assert materialize()["generated"].value is False, "orders exist: keep them"
+    assert (default_dir / "orders.parquet").stat().st_mtime_ns == stamp
+
+    # Should the step run with RAW_DATA_DIR set (definitions built before it was set), it writes nothing.
     user_dir = tmp_path / "user_raw"
     user_dir.mkdir()
     monkeypatch.setenv("RAW_DATA_DIR", str(user_dir))
-    assert generate_demo_data_if_needed(user_dir, dt.date(2024, 6, 30), log) is None
+    assert materialize()["generated"].value is False
     assert not any(user_dir.iterdir())
-
-    # RAW_DATA_DIR not set: the (here, temporary) default folder gets demo data once.
-    monkeypatch.delenv("RAW_DATA_DIR")
-    default_dir = tmp_path / "default_raw"
-    counts = generate_demo_data_if_needed(default_dir, dt.date(2024, 6, 30), log)
-    assert counts and counts["orders"] > 0
-    assert (default_dir / "orders.parquet").is_file()
-    assert generate_demo_data_if_needed(default_dir, dt.date(2024, 6, 30), log) is None, "orders exist: keep them"
+    assert DEMO_KEY.path == ["demo", "raw_files"]

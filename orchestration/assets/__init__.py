@@ -1,7 +1,6 @@
-"""The asset graph: raw landing -> dbt seeds/models (tests as checks) -> published marts."""
+"""The asset graph: demo data -> raw landing -> dbt seeds/models (tests as checks) -> published marts.
 
-from orchestration.assets.dbt import dbt_models
-from orchestration.assets.published import published_marts
-from orchestration.assets.raw import raw_landing
-
-__all__ = ["raw_landing", "dbt_models", "published_marts"]
+The dbt assets and the published copy depend on the dbt manifest, so they are
+built by functions (`build_dbt_assets`, `build_published_marts`) that
+orchestration.definitions calls when Dagster loads the code location.
+"""

@@ -11,3 +11,9 @@ class AsOfConfig(dg.Config):
         default="",
         description="YYYY-MM-DD the models judge as of. Empty: AS_OF_DATE, else today in UTC.",
     )
+
+
+# DuckDB has one writer per file: every step that writes the working database
+# (or must read it whole) claims a slot of this pool, and dagster_home/dagster.yaml
+# gives it one slot, so UI, schedule, sensor and `make run` runs take turns.
+DUCKDB_POOL = "duckdb_writer"

@@ -1,25 +1,32 @@
 """The published copy of the marts and audit tables that BI tools read."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from orchestration import settings
-from orchestration.assets.dbt import model_keys_in_layers
+from orchestration.assets.config import DUCKDB_POOL
 from orchestration.publish import PUBLISHED_SCHEMAS, publish
 
 PUBLISHED_LAYERS = PUBLISHED_SCHEMAS  # dbt folders marts/ and audit/ build schemas of the same name
 
 
-@dg.asset(
-    name="published_marts",
-    group_name="publish",
-    deps=model_keys_in_layers(PUBLISHED_LAYERS),
-    kinds={"duckdb"},
-    description=(
-        "Every table of the marts and audit schemas, copied from the working database into "
-        "PUBLISH_PATH (DuckDB storage format v1.0.0, readable by every DuckDB client since 1.0) "
-        "and swapped in atomically, so readers never see a half-built file."
-    ),
-)
+def build_published_marts(published_models: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The copy for BI tools, downstream of every model it copies (the marts and audit models)."""
+    return dg.asset(
+        name="published_marts",
+        group_name="publish",
+        deps=list(published_models),
+        kinds={"duckdb"},
+        pool=DUCKDB_POOL,
+        description=(
+            "Every table of the marts and audit schemas, copied from the working database into "
+            "PUBLISH_PATH (DuckDB storage format v1.0.0, readable by every DuckDB client since 1.0) "
+            "and swapped in atomically, so readers never see a half-built file."
+        ),
+    )(published_marts)
+
+
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     source, target = settings.duckdb_path(), settings.publish_path()
     tables = publish(source, target)

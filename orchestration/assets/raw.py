@@ -5,18 +5,19 @@ One asset per raw table, keyed exactly as dagster-dbt keys the source tables
 single step produces them all because the landing replaces the raw schema in
 one transaction.
 
-When the default landing folder holds no orders, the demo data is generated
-into it first (never into a RAW_DATA_DIR the user set).
+Demo data is not made here: orchestration.assets.demo generates it, as its
+own step upstream of this one, and only into the default landing folder.
 """
 
-import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
 
 from orchestration import settings
-from orchestration.assets.config import AsOfConfig
+from orchestration.assets.config import DUCKDB_POOL, AsOfConfig
+from orchestration.assets.freshness import BUILT_TODAY
 from orchestration.config_check import check_configuration, raw_merchant_ids
 from orchestration.dbt_args import resolve_as_of_date
 from orchestration.freshness import check_orders_freshness
@@ -26,7 +27,6 @@ from orchestration.landing import (
     REJECTED_LINES,
     RawDataError,
     land_raw_data,
-    raw_dir_has_orders,
     record_refusal,
 )
 
@@ -59,19 +59,6 @@ def raw_dir_fingerprint(raw_dir: Path) -> str | None:
     return hashlib.sha256("\n".join(entries).encode()).hexdigest()[:20]
 
 
-def generate_demo_data_if_needed(raw_dir: Path, as_of: dt.date, log) -> dict[str, int] | None:
-    if not settings.raw_data_dir_is_default() or raw_dir_has_orders(raw_dir):
-        return None
-    from orchestration import demo_data  # numpy/pyarrow only when demo data is needed
-
-    log.info(
-        f"{raw_dir} holds no orders: generating {settings.DEMO_ORDERS:,} demo orders "
-        f"(seed {settings.DEMO_SEED}, ending {as_of})."
-    )
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    return demo_data.generate(raw_dir, n_orders=settings.DEMO_ORDERS, end_date=as_of, seed=settings.DEMO_SEED)
-
-
 def _description(table: str) -> str:
     if table == LOAD_LOG:
         return "One row per raw entity of the last load: files read, row count, rejected lines, load time."
@@ -82,19 +69,21 @@ def _description(table: str) -> str:
     return f"raw.{table}, landed from RAW_DATA_DIR ({need}); {entity.describe()}."
 
 
-@dg.multi_asset(
-    name="raw_landing",
-    specs=[
+def build_raw_landing(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
+    """The landing step, producing every raw table; `upstream`: what must run before it (the demo step)."""
+    specs = [
         dg.AssetSpec(
             key=raw_asset_key(table),
             group_name=RAW_SOURCE,
             description=_description(table),
             kinds={"duckdb"},
             metadata={"dagster/table_name": f"{RAW_SOURCE}.{table}"},
+            freshness_policy=BUILT_TODAY,
+            deps=list(upstream),
         )
         for table in RAW_TABLES
-    ],
-    check_specs=[
+    ]
+    check_specs = [
         dg.AssetCheckSpec(
             "raw_orders_freshness",
             asset=raw_asset_key("orders"),
@@ -103,14 +92,15 @@ def _description(table: str) -> str:
                 "warn/error after vars freshness_warn_after_days / freshness_error_after_days."
             ),
         )
-    ],
-)
+    ]
+    return dg.multi_asset(name="raw_landing", specs=specs, check_specs=check_specs, pool=DUCKDB_POOL)(raw_landing)
+
+
 def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
-    """Land RAW_DATA_DIR into the `raw` schema (generating demo data into the default folder if empty)."""
+    """Land RAW_DATA_DIR into the `raw` schema."""
     raw_dir = settings.raw_data_dir()
     duckdb_path = settings.duckdb_path()
     as_of = resolve_as_of_date(config.as_of_date)
-    generated = generate_demo_data_if_needed(raw_dir, as_of, context.log)
     fingerprint = raw_dir_fingerprint(raw_dir)
 
     try:
@@ -132,7 +122,6 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
     common = {
         "raw_data_dir": dg.MetadataValue.path(str(raw_dir)),
         "raw_fingerprint": fingerprint or "",
-        "demo_data_generated": generated is not None,
     }
     for table, meta in loaded.items():
         yield dg.MaterializeResult(
