@@ -26,13 +26,14 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir $(CURDIR) --project-dir $(CURDIR)
 
-.PHONY: help install run test dev bench manifest clean
+.PHONY: help install run test dev bench manifest clean bi bi-install
 
 help:
 	@echo "make run    install, build the whole pipeline on demo data (or RAW_DATA_DIR), print a summary"
 	@echo "make test   install and run every test (pytest + dbt build on fixtures)"
 	@echo "make dev    open the Dagster UI on http://127.0.0.1:$(DEV_PORT)"
 	@echo "make bench  SCALE=<orders>: generate, build and time everything at that size"
+	@echo "make bi     Superset dashboards over the published marts on http://127.0.0.1:$(BI_PORT) (prints the login)"
 
 # --- install -----------------------------------------------------------------
 # uv (pinned) lives in its own small venv so `uv sync` never removes itself;
@@ -58,7 +59,7 @@ run: manifest
 	$(BIN)/dagster job execute -m orchestration.definitions -j build_everything -c orchestration/run_config.yaml
 	$(BIN)/python -m orchestration.summary
 
-test: install
+test: install bi-install
 	$(BIN)/python -m pytest
 
 dev: install
@@ -69,3 +70,22 @@ bench: install
 
 clean:
 	rm -rf target logs .pytest_cache
+
+# --- BI: Apache Superset over the published marts --------------------------------
+# Superset 6.1 pins older pandas/SQLAlchemy than dbt and Dagster, so it has its
+# own environment, built from superset/uv.lock exactly. `make bi` builds the
+# demo pipeline first if nothing is published yet, imports the dashboards from
+# superset/dashboards/*.yml and serves them on 127.0.0.1:$(BI_PORT).
+SUPERSET_VENV := superset/.venv
+BI_PORT       ?= 8088
+PUBLISHED     = $$($(BIN)/python -c 'from orchestration import settings; print(settings.publish_path())')
+
+$(SUPERSET_VENV)/.installed: $(UV) superset/pyproject.toml superset/uv.lock
+	cd superset && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(SUPERSET_VENV) ../$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+bi-install: $(SUPERSET_VENV)/.installed
+
+bi: install bi-install
+	@test -f "$(PUBLISHED)" || $(MAKE) run
+	PUBLISH_PATH="$(PUBLISHED)" $(SUPERSET_VENV)/bin/python superset/bootstrap.py serve --port $(BI_PORT)
