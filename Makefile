@@ -26,7 +26,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir $(CURDIR) --project-dir $(CURDIR)
 
-.PHONY: help install run test dev bench manifest clean bi bi-install
+.PHONY: help install run test dev bench manifest clean bi bi-install bi-screenshots
 
 help:
 	@echo "make run    install, build the whole pipeline on demo data (or RAW_DATA_DIR), print a summary"
@@ -89,3 +89,10 @@ bi-install: $(SUPERSET_VENV)/.installed
 bi: install bi-install
 	@test -f "$(PUBLISHED)" || $(MAKE) run
 	PUBLISH_PATH="$(PUBLISHED)" $(SUPERSET_VENV)/bin/python superset/bootstrap.py serve --port $(BI_PORT)
+
+# Regenerate the README's dashboard screenshots (docs/dashboards/*.png) from the
+# demo build: starts Superset on BI_PORT, renders every dashboard in headless
+# Chromium (/usr/bin/chromium), stops Superset.
+bi-screenshots: install bi-install
+	@test -f "$(PUBLISHED)" || $(MAKE) run
+	PUBLISH_PATH="$(PUBLISHED)" $(BIN)/python superset/render.py --serve --port $(BI_PORT) --out docs/dashboards
