@@ -29,7 +29,7 @@ DBT := $(BIN)/dbt
 DG  := $(BIN)/dg
 DBT_FLAGS := --profiles-dir $(CURDIR) --project-dir $(CURDIR)
 
-.PHONY: help install run test lint fmt dev bench manifest clean
+.PHONY: help install run test lint fmt dev bench manifest clean bi bi-install bi-screenshots
 
 help:
 	@echo "make run    install, build the whole pipeline on demo data (or RAW_DATA_DIR), print a summary"
@@ -38,6 +38,7 @@ help:
 	@echo "make bench  SCALE=<orders>: generate, build and time everything at that size"
 	@echo "make lint   ruff (Python) and sqlfluff (dbt SQL); part of make test"
 	@echo "make fmt    apply ruff's and sqlfluff's fixes"
+	@echo "make bi     Superset dashboards over the published marts on http://127.0.0.1:$(BI_PORT) (prints the login)"
 
 # --- install -----------------------------------------------------------------
 # uv (pinned) lives in its own small venv so `uv sync` never removes itself;
@@ -66,7 +67,7 @@ run: install
 	$(BIN)/python -m orchestration.run
 	$(BIN)/python -m orchestration.summary
 
-test: install lint
+test: install lint bi-install
 	$(DG) check defs
 	$(BIN)/python -m pytest
 
@@ -94,3 +95,29 @@ bench: install
 
 clean:
 	rm -rf target logs .pytest_cache
+
+# --- BI: Apache Superset over the published marts --------------------------------
+# Superset 6.1 pins older pandas/SQLAlchemy than dbt and Dagster, so it has its
+# own environment, built from superset/uv.lock exactly. `make bi` builds the
+# demo pipeline first if nothing is published yet, imports the dashboards from
+# superset/dashboards/*.yml and serves them on 127.0.0.1:$(BI_PORT).
+SUPERSET_VENV := superset/.venv
+BI_PORT       ?= 8088
+PUBLISHED     = $$($(BIN)/python -c 'from orchestration import settings; print(settings.publish_path())')
+
+$(SUPERSET_VENV)/.installed: $(UV) superset/pyproject.toml superset/uv.lock
+	cd superset && UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(SUPERSET_VENV) ../$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+bi-install: $(SUPERSET_VENV)/.installed
+
+bi: install bi-install
+	@test -f "$(PUBLISHED)" || $(MAKE) run
+	PUBLISH_PATH="$(PUBLISHED)" $(SUPERSET_VENV)/bin/python superset/bootstrap.py serve --port $(BI_PORT)
+
+# Regenerate the README's dashboard screenshots (docs/dashboards/*.png) from the
+# demo build: starts Superset on BI_PORT, renders every dashboard in headless
+# Chromium (/usr/bin/chromium), stops Superset.
+bi-screenshots: install bi-install
+	@test -f "$(PUBLISHED)" || $(MAKE) run
+	PUBLISH_PATH="$(PUBLISHED)" $(BIN)/python superset/render.py --serve --port $(BI_PORT) --out docs/dashboards

@@ -80,3 +80,12 @@ def build_env(monkeypatch, tmp_path) -> dict[str, Path]:
     monkeypatch.delenv("RAW_DATA_DIR", raising=False)
     monkeypatch.delenv("AS_OF_DATE", raising=False)
     return paths
+
+
+# --- BI: one small published build shared by the semantic-layer and Superset tests ---
+@pytest.fixture(scope="session")
+def published_marts(tmp_path_factory) -> dict[str, Path]:
+    """A real demo build (few orders), published; see tests/bi_support.py."""
+    from tests.bi_support import build_published
+
+    return build_published(tmp_path_factory.mktemp("bi_build"))

@@ -1,0 +1,11 @@
+-- The day calendar MetricFlow joins for cumulative metrics, offsets and
+-- filled gaps. Grain: one row per day (date_day). Published with the marts so
+-- `mf query` against the published file finds it.
+{{ config(materialized='table', schema='marts') }}
+
+with days as (
+    select cast(range as date) as date_day
+    from range(date '2000-01-01', date '2041-01-01', interval 1 day)
+)
+
+select date_day from days
