@@ -150,7 +150,8 @@ def database(tmp_path_factory, transactions) -> str:
     pythonpath = os.pathsep.join(p for p in (str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")) if p)
     variables = {"as_of_date": HOLDOUT_END, "clv_backtest_holdout_days": HOLDOUT_DAYS}
     run_dbt(["build", "--select", "+marts.clv_backtest", "+marts.clv_backtest_errors",
-             "+marts.clv_backtest_p_alive_deciles", "+marts.clv_backtest_weekly", "--indirect-selection", "cautious",
+             "+marts.clv_backtest_p_alive_deciles", "+marts.clv_backtest_weekly", "+marts.clv_model_fits",
+             "+marts.clv_segment_intervals", "--indirect-selection", "cautious",
              "--vars", json.dumps(variables)], db, tmp / "target", extra_env={"PYTHONPATH": pythonpath})
     return db
 
@@ -250,3 +251,72 @@ def test_error_figures_and_p_alive_deciles(database, reference):
     # the one-time buyers (p_alive = 1) are decile 10
     assert int(deciles.loc[deciles["p_alive_decile"] == 10, "customers_scored"].iloc[0]) >= 1411
     assert (deciles["predicted_share_buying"] <= deciles["mean_p_alive"] + 1e-12).all()
+
+
+# ---------------------------------------------------------------------------
+# uncertainty of the live fit (as of the holdout end: 78 weeks of CDNOW)
+# ---------------------------------------------------------------------------
+
+def live_inputs(database):
+    fits = frame(database, """
+        select model, parameter, value, standard_error, status from marts.clv_model_fits
+        where segment = 'default/default'""")
+    summary = frame(database, """
+        select s.frequency, s.recency_days / 7.0 as recency, s.t_days / 7.0 as T, s.monetary_value,
+               p.margin_rate, p.predicted_clv, p.horizon_months, p.annual_discount_rate
+        from intermediate.int_customers_clv_summary as s
+        inner join intermediate.int_clv_predictions as p using (merchant_id, customer_id)""")
+    return fits, summary
+
+
+def test_clv_model_fits_carry_standard_errors(database):
+    fits, summary = live_inputs(database)
+    assert (fits["status"] == "ok").all() and fits["standard_error"].notna().all()
+    bg = fits[fits["model"] == "bg_nbd"].set_index("parameter")
+    cov = uncertainty.bgnbd_covariance(*(bg.loc[n, "value"] for n in uncertainty.BG_NBD_PARAMETERS),
+                                       frequency=summary["frequency"], recency=summary["recency"], T=summary["T"])
+    for i, name in enumerate(uncertainty.BG_NBD_PARAMETERS):
+        assert bg.loc[name, "standard_error"] == pytest.approx(np.sqrt(cov[i, i]), rel=1e-6)
+    # 78 weeks of data pin the parameters down better than the paper's 39 (same customers)
+    calibration = {"r": 0.012557, "alpha": 0.378221, "a": 0.185719, "b": 0.705345}
+    assert all(bg.loc[n, "standard_error"] / bg.loc[n, "value"] < calibration[n] / PUBLISHED[n] for n in ("r", "b"))
+
+
+def test_segment_interval_is_the_delta_method_on_the_clv_formula(database):
+    """The mart's standard error of the mean predicted CLV equals sqrt(g' cov g)
+    with g taken here by central differences of the package's CLV formula."""
+    from orchestration import clv
+
+    fits, summary = live_inputs(database)
+    interval = frame(database, "select * from marts.clv_segment_intervals where segment = 'all'").iloc[0]
+    assert interval["customers_scored"] == 2357 and interval["fits_used"] == 2
+    assert interval["mean_predicted_clv"] == pytest.approx(summary["predicted_clv"].mean(), rel=1e-9)
+    values = fits.set_index("parameter")["value"].to_dict()
+    rate = clv.to_monthly_discount_rate(annual_discount_rate=float(summary["annual_discount_rate"].iloc[0]))
+    names = list(uncertainty.BG_NBD_PARAMETERS + uncertainty.GAMMA_GAMMA_PARAMETERS)
+
+    def mean_clv(point):
+        bg = {n: point[n] for n in uncertainty.BG_NBD_PARAMETERS}
+        gg = {n: point[n] for n in uncertainty.GAMMA_GAMMA_PARAMETERS}
+        return float(np.mean(clv.clv_from_params(
+            bg, gg, summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"],
+            time_unit="weeks", horizon_months=int(summary["horizon_months"].iloc[0]),
+            margin_rate=summary["margin_rate"].to_numpy(), monthly_rate=rate)))
+
+    gradient = []
+    for name in names:
+        step = 1e-4 * values[name]
+        up, down = dict(values), dict(values)
+        up[name] += step
+        down[name] -= step
+        gradient.append((mean_clv(up) - mean_clv(down)) / (2 * step))
+    gradient = np.array(gradient)
+    covariances = frame(database, """
+        select model, parameter, other_parameter, covariance from intermediate.int_clv_fit_covariances
+        where segment = 'default/default'""")
+    matrix = covariances.pivot_table(index="parameter", columns="other_parameter", values="covariance")
+    bg_names, gg_names = list(uncertainty.BG_NBD_PARAMETERS), list(uncertainty.GAMMA_GAMMA_PARAMETERS)
+    variance = (gradient[:4] @ matrix.loc[bg_names, bg_names].to_numpy() @ gradient[:4]
+                + gradient[4:] @ matrix.loc[gg_names, gg_names].to_numpy() @ gradient[4:])
+    assert interval["standard_error"] == pytest.approx(np.sqrt(variance), rel=0.01)
+    assert interval["lower_95"] < interval["mean_predicted_clv"] < interval["upper_95"]
