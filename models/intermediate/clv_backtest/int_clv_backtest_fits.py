@@ -24,6 +24,13 @@ def _flag(value) -> bool:
 def model(dbt, session):
     from orchestration.clv import fit_segments
 
+    # Runs after the live fits, never beside them: dbt runs Python models in
+    # threads of one process, and the package's compiled fitter (one per model
+    # kind and process) swaps each segment's data into a shared PyMC model, so
+    # two fits at once would optimise on each other's data. This ref is the
+    # dependency that orders them.
+    dbt.ref("int_clv_fits")
+
     # a fixed row order, so two builds give bit-identical fits (see int_clv_fits)
     summary = (
         dbt.ref("int_clv_backtest_summary")
