@@ -119,6 +119,19 @@ def main(argv: list[str] | None = None) -> int:
         python_seconds = sum(r["execution_time"] for r in python_models)
         print(f"Model time: SQL models {sum(r['execution_time'] for r in models) - python_seconds:.1f} s, "
               f"Python models (CLV) {python_seconds:.1f} s (summed per node; the run overlaps them)")
+    # the CLV backtest (models/*/clv_backtest/) and the fits' uncertainty, apart from the live fits
+    groups = {
+        "CLV backtest (refit + holdout predictions + marts)":
+            lambda node: "/clv_backtest/" in "/" + node.get("original_file_path", ""),
+        "CLV uncertainty (covariances + segment intervals)":
+            lambda node: node.get("name") in ("int_clv_fit_covariances", "int_clv_segment_intervals",
+                                              "clv_segment_intervals"),
+    }
+    for label, belongs in groups.items():
+        chosen = [r for r in models if belongs(nodes.get(r["unique_id"], {}))]
+        if chosen:
+            print(f"{label}: {sum(r['execution_time'] for r in chosen):.1f} s over {len(chosen)} models "
+                  "(summed per node)")
     print(f"Peak RSS: generate + land (this process) {land_rss:,.0f} MB; largest dbt step {dbt_rss:,.0f} MB")
     return 0
 

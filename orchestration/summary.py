@@ -80,6 +80,30 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
            from fits group by all order by 1, 2, 3""",
     ),
     (
+        "CLV backtest: fitted up to the calibration end, predicted vs actual holdout purchases "
+        "(details in marts.clv_backtest, clv_backtest_weekly, clv_backtest_p_alive_deciles)",
+        ("marts.clv_backtest_errors",),
+        """select segment, calibration_end_date, as_of_date as holdout_end, customers_scored,
+                  actual_holdout_purchases, round(predicted_holdout_purchases, 0) as predicted_holdout_purchases,
+                  round(percent_error_holdout_purchases, 1) as percent_error,
+                  round(mean_absolute_error_per_customer, 2) as mae_per_customer,
+                  round(mean_actual_holdout_purchases, 2) as mean_actual_per_customer
+           from marts.clv_backtest_errors
+           where segment_level in ('all', 'industry')
+           order by segment_level, segment""",
+    ),
+    (
+        "Predicted CLV per industry with a 95% interval from the fits' standard errors "
+        "(marts.clv_segment_intervals)",
+        ("marts.clv_segment_intervals",),
+        """select segment, customers_scored, round(mean_predicted_clv, 2) as mean_predicted_clv,
+                  round(lower_95, 2) as lower_95, round(upper_95, 2) as upper_95,
+                  round(100 * relative_half_width, 1) as half_width_pct
+           from marts.clv_segment_intervals
+           where segment_level in ('all', 'industry')
+           order by segment_level, segment""",
+    ),
+    (
         "Interventions for today by reason",
         ("marts.interventions",),
         "select reason_code, count(*) as customers from marts.interventions group by 1 order by 2 desc",

@@ -13,6 +13,14 @@ fits as (
 
 ),
 
+standard_errors as (
+
+    select segment, model, parameter, standard_error
+    from {{ ref('int_clv_fit_covariances') }}
+    where parameter = other_parameter
+
+),
+
 predictions as (
 
     select bg_nbd_segment, gamma_gamma_segment from {{ ref('int_clv_predictions') }}
@@ -44,6 +52,7 @@ select
 
     ---------- numerics
     cast(fits.value as double precision) as value,
+    cast(standard_errors.standard_error as double precision) as standard_error,
     cast(fits.time_unit as {{ dbt.type_string() }}) as time_unit,
     cast(fits.n_customers as {{ dbt.type_bigint() }}) as n_customers,
     cast(coalesce(scored.customers_scored, 0) as {{ dbt.type_bigint() }}) as customers_scored,
@@ -57,3 +66,7 @@ from fits
 left join scored
     on fits.model = scored.model
     and fits.segment = scored.segment
+left join standard_errors
+    on fits.segment = standard_errors.segment
+    and fits.model = standard_errors.model
+    and fits.parameter = standard_errors.parameter
