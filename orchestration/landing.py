@@ -242,7 +242,7 @@ def _land_csv(con: duckdb.DuckDBPyConnection, entity: Entity, table: str, csv_fi
         rejects_table = f"_rejects_{entity.name}_{index}"
         fallback = csv_file.native_encoding is None
 
-        def insert(reader: str) -> None:
+        def insert(reader: str, csv_file=csv_file, offset=offset, source=source) -> None:
             present = set(csv_file.columns)
             columns = ", ".join(
                 f'"{c}" as {c}' if c in present else f"cast(null as varchar) as {c}" for c in entity.columns

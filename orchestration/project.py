@@ -108,7 +108,7 @@ def attach_multi_parent_tests(manifest: Mapping[str, Any]) -> dict[str, Any]:
         most_downstream = [parent for parent in parents if parent not in upstream_of_others]
         ref_order = [ref["name"] for ref in node.get("refs", [])]
 
-        def position(parent: str) -> int:
+        def position(parent: str, ref_order=ref_order) -> int:
             name = nodes[parent]["name"]
             return ref_order.index(name) if name in ref_order else len(ref_order)
 

@@ -110,7 +110,8 @@ def setup() -> tuple[str, str]:
 
 
 def serve_command(port: int, workers: int = 2) -> list[str]:
-    return [GUNICORN, "--chdir", str(superset_home()), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
+    return [GUNICORN, "--chdir", str(superset_home()), "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--worker-class", "gthread",
             "--threads", "4", "--timeout", "120", "--limit-request-line", "0", "--limit-request-field_size", "0",
             "superset.app:create_app()"]
 

@@ -94,7 +94,10 @@ def render_dashboards(url: str, user: str, password: str, out_dir: Path | None,
             for dashboard in sorted(listing["result"], key=lambda d: d["id"]):
                 charts = page.request.get(f"{url}/api/v1/dashboard/{dashboard['id']}/charts").json()["result"]
                 responses: list = []
-                handler = (lambda r: responses.append(r) if "/api/v1/chart/data" in r.url else None)
+                def handler(response, responses=responses) -> None:
+                    if "/api/v1/chart/data" in response.url:
+                        responses.append(response)
+
                 page.on("response", handler)
                 page.set_viewport_size({"width": width, "height": 900})
                 page.goto(f"{url}/superset/dashboard/{dashboard['slug'] or dashboard['id']}/")

@@ -8,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
+
 from orchestration.alerts import WEBHOOK_ENV, post_alert, run_failure_alert, stale_payload
 
 HOOK_PORT = 13001

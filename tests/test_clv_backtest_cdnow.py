@@ -19,12 +19,12 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import hyp2f1
-
 from clv_cdnow import CALIBRATION_END, cdnow_sample_transactions, pandas_rfm_summary
+from scipy.special import hyp2f1
+from support import PROJECT_DIR, run_dbt
+
 from orchestration.clv import backtest, uncertainty
 from orchestration.landing import land_raw_data
-from support import PROJECT_DIR, query, run_dbt
 
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}       # FHL 2005, weeks
 HOLDOUT_END = "1998-06-30"

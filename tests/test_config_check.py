@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from support import PROJECT_DIR
 
 from orchestration.config_check import check_configuration, raw_merchant_ids
 from orchestration.landing import RawDataError, land_raw_data
-from support import PROJECT_DIR
 
 
 @pytest.fixture()

@@ -6,9 +6,9 @@ import shutil
 
 import duckdb
 import pytest
+from support import FIXTURES, query
 
 from orchestration.landing import ENTITIES, RawDataError, land_raw_data
-from support import FIXTURES, query
 
 ORDERS_HEADER = "order_id,customer_id,ordered_at,amount\n"
 
@@ -83,7 +83,8 @@ def test_parquet_lands_as_a_view_and_csv_as_a_table(tmp_path):
         f"to '{raw}/orders.parquet' (format parquet)")
     write(raw / "merchants.csv", "merchant_id,industry\nm1,food_delivery\n")
     land_raw_data(raw, tmp_path / "db.duckdb")
-    kinds = dict(query(tmp_path / "db.duckdb", "select table_name, table_type from information_schema.tables where table_schema = 'raw'"))
+    kinds = dict(query(tmp_path / "db.duckdb",
+                       "select table_name, table_type from information_schema.tables where table_schema = 'raw'"))
     assert kinds["orders"] == "VIEW"
     assert kinds["merchants"] == "BASE TABLE"
     assert kinds["customers"] == "BASE TABLE"  # empty optional entity

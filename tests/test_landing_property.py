@@ -17,12 +17,11 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import query, run_dbt
 
 from orchestration.landing import land_raw_data
-from support import query, run_dbt
 
 HEADER = ("order_id", "customer_id", "ordered_at", "amount")
 BROKEN_KINDS = ("too_few", "too_many", "unclosed_quote", "bad_byte", "nul")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -14,7 +13,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-
 from conftest import PROJECT_DIR, dbt_parse
 from support import query
 
@@ -86,14 +84,19 @@ def test_build_everything_on_the_messy_fixture(defs, build_env, monkeypatch):
             assert meta["dagster/column_schema"].schema.columns, key
     customer_columns = {c.name: c.description for c in metadata["marts/customers"]["dagster/column_schema"].schema.columns}
     assert customer_columns["lifecycle_stage"], "column descriptions come from the model's YAML"
-    reconciliation = query(build_env["duckdb"], "select raw_rows, clean_rows, quarantined_rows from audit.row_reconciliation where entity = 'orders'")[0]
+    reconciliation = query(
+        build_env["duckdb"],
+        "select raw_rows, clean_rows, quarantined_rows from audit.row_reconciliation where entity = 'orders'",
+    )[0]
     for model in ("stg_raw__orders_checked", "stg_raw__orders", "stg_raw__orders_quarantine"):
         meta = metadata[f"staging/{model}"]
         assert (meta["raw_rows"].value, meta["clean_rows"].value, meta["quarantined_rows"].value) == reconciliation
         assert meta["reconciles"].value is True
         assert sum(meta["quarantine_reasons"].data.values()) == reconciliation[2] > 0
     fits = metadata["marts/clv_model_fits"]
-    statuses = query(build_env["duckdb"], "select count(distinct (model, segment_level, segment)) from marts.clv_model_fits")[0][0]
+    statuses = query(
+        build_env["duckdb"], "select count(distinct (model, segment_level, segment)) from marts.clv_model_fits"
+    )[0][0]
     assert fits["clv_fits_ok"].value + fits["clv_fits_not_ok"].value == statuses > 0
     assert "| model | level | segment | status |" in fits["clv_fit_status"].value
 

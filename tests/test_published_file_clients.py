@@ -22,12 +22,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from published_file_reader import read_file
+from support import PROJECT_DIR, run_dbt
 
 from orchestration import demo_data, settings
 from orchestration.landing import land_raw_data
 from orchestration.publish import PUBLISHED_SCHEMAS, publish
-from published_file_reader import read_file
-from support import PROJECT_DIR, run_dbt
 
 pytestmark = pytest.mark.old_clients
 

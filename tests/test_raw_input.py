@@ -10,9 +10,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from support import query
 
 from orchestration.landing import RawDataError, land_raw_data, parse_encodings
-from support import query
 
 HEADER = "order_id,customer_id,ordered_at,amount\n"
 GOOD = ["o1,c1,2024-01-01,5\n", "o2,c2,2024-01-02,6\n"]

@@ -7,9 +7,9 @@ of messy exports (malformed lines, a bad byte, placeholder and pre-floor dates).
 from __future__ import annotations
 
 import pytest
+from support import query, run_dbt
 
 from orchestration.landing import land_raw_data
-from support import query, run_dbt
 
 AS_OF = "2024-06-30"
 SELECT = ["--select", "+row_reconciliation", "+quarantine_reasons", "--indirect-selection", "cautious"]

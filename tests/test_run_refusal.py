@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import dagster as dg
-
 from conftest import PROJECT_DIR
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from support import FIXTURES, query, run_dbt
 
 from orchestration.landing import land_raw_data
-from support import FIXTURES, query, run_dbt
 
 AS_OF = "2024-06-30"
 
@@ -119,8 +119,9 @@ def test_orders_only_build(tmp_path):
     db = tmp_path / "only.duckdb"
     land_raw_data(raw, db)
     run_dbt(["build"], db, tmp_path / "target", as_of=AS_OF)
-    assert query(db, "select customer_id, is_derived_from_orders, industry from intermediate.int_customers_unioned order by 1") == [
-        ("x", True, "default"), ("y", True, "default")]
+    assert query(
+        db, "select customer_id, is_derived_from_orders, industry from intermediate.int_customers_unioned order by 1"
+    ) == [("x", True, "default"), ("y", True, "default")]
     # no customers file: deriving customers is by design, so nothing is an orphan
     assert query(db, "select count(*) from audit.orphan_orders") == [(0,)]
 

@@ -110,7 +110,7 @@ def model(dbt, session):
     out = expected_rolled.merge(actual_rolled, on=["segment_level", "segment", "week_number"],
                                 how="left", validate="1:1")
     out["actual_cumulative_repeat_purchases"] = out["actual_cumulative_repeat_purchases"].fillna(0)
-    out["week_end_date"] = out["week_number"].map(dict(zip(weeks, week_ends)))
+    out["week_end_date"] = out["week_number"].map(dict(zip(weeks, week_ends, strict=True)))
     out["calibration_end_date"] = calibration_end
     out["time_unit"] = unit
     out = out.sort_values(["segment_level", "segment", "week_number"]).reset_index(drop=True)
