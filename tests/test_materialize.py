@@ -16,6 +16,8 @@ import pytest
 from conftest import PROJECT_DIR, dbt_parse
 from support import query
 
+from orchestration import settings
+
 FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "raw_messy"
 AS_OF = "2024-06-30"
 
@@ -106,7 +108,7 @@ def test_build_everything_on_the_messy_fixture(defs, build_env, monkeypatch):
         schemas = {row[0] for row in con.execute("select schema_name from duckdb_schemas()").fetchall()}
     finally:
         con.close()
-    assert tags["storage_version"].startswith("v1.5.0")
+    assert tags["storage_version"].startswith(settings.PUBLISHED_STORAGE_VERSION)
     assert not {"raw", "staging", "intermediate"} & schemas, "only marts and audit are published"
 
 
