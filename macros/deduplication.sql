@@ -68,14 +68,6 @@ deduplicated as (
 )
 {% endmacro %}
 
-{#
-  TRANSITIONAL: the old name, kept only until the staging models (issue 10's
-  scope, edited in parallel) call quarantine_duplicate_keys; then delete it.
-#}
-{% macro deduplicate(validated_cte, key_columns, duplicate_reason) %}
-{{- customer_lifecycle.quarantine_duplicate_keys(validated_cte, key_columns, duplicate_reason) -}}
-{% endmacro %}
-
 {# The value of `value_column` on the row with the smallest `order_column`. #}
 {% macro value_at_min(value_column, order_column) -%}
     {{ return(adapter.dispatch('value_at_min', 'customer_lifecycle')(value_column, order_column)) }}

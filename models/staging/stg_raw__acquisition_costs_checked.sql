@@ -37,7 +37,7 @@ validated as {{ materialized_cte() }} (
 
 ),
 
-{{ deduplicate('validated', ['acquisition_channel', 'spend_month'], 'duplicate_channel_month') }}
+{{ quarantine_duplicate_keys('validated', ['acquisition_channel', 'spend_month'], 'duplicate_channel_month') }}
 
 select
     raw_row_id,

@@ -53,7 +53,7 @@ validated as {{ materialized_cte() }} (
 
 ),
 
-{{ deduplicate('validated', ['merchant_id', 'customer_id'], 'duplicate_customer_id') }}
+{{ quarantine_duplicate_keys('validated', ['merchant_id', 'customer_id'], 'duplicate_customer_id') }}
 
 select
     raw_row_id,

@@ -74,7 +74,7 @@ keyed as {{ materialized_cte() }} (
 
 ),
 
-{{ deduplicate('keyed', ['dedupe_key'], 'duplicate_interaction_id') }}
+{{ quarantine_duplicate_keys('keyed', ['dedupe_key'], 'duplicate_interaction_id') }}
 
 select
     raw_row_id,

@@ -30,7 +30,7 @@ validated as {{ materialized_cte() }} (
 
 ),
 
-{{ deduplicate('validated', ['merchant_id'], 'duplicate_merchant_id') }}
+{{ quarantine_duplicate_keys('validated', ['merchant_id'], 'duplicate_merchant_id') }}
 
 select
     raw_row_id,

@@ -76,7 +76,7 @@ validated as {{ materialized_cte() }} (
 
 ),
 
-{{ deduplicate('validated', ['order_id'], 'duplicate_order_id') }}
+{{ quarantine_duplicate_keys('validated', ['order_id'], 'duplicate_order_id') }}
 
 select
     raw_row_id,
