@@ -5,11 +5,28 @@
 {#
   The raw lines of one entity that the landing step could not parse (wrong
   field count, unclosed quote, invalid encoding, NUL byte): raw._rejected_lines.
-  Each quarantine model appends them, so raw = clean + quarantined counts them.
+  Every quarantine model is this one macro (staging's rejected rows plus these
+  lines), so raw = clean + quarantined counts them.
   Their raw_row_id is negative (minus the line number, plus 10^12 per file of
   a folder), so it never collides with a parsed row's.
 #}
-{% macro rejected_lines(entity) -%}
+{% macro quarantine_with_rejected_lines(entity, columns) -%}
+{#- The body of stg_raw__<entity>_quarantine: the rows staging rejected
+    (stg_raw__<entity>_checked with a reason) and the raw lines the landing step
+    could not parse at all (raw._rejected_lines, whose entity columns are null
+    and whose source_line_number and raw_line say where and what). `columns`:
+    the entity's columns, in the order the quarantine publishes them. -#}
+with
+
+checked as (
+
+    select * from {{ ref('stg_raw__' ~ entity ~ '_checked') }}
+    where quarantine_reason is not null
+
+),
+
+rejected_lines as (
+
     select
         _raw_row_id as raw_row_id,
         reason as quarantine_reason,
@@ -18,6 +35,38 @@
         raw_line
     from {{ source('raw', '_rejected_lines') }}
     where entity = '{{ entity }}'
+
+),
+
+quarantined as (
+
+    select
+        raw_row_id,
+        quarantine_reason,
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        source_file,
+        cast(null as bigint) as source_line_number,
+        cast(null as varchar) as raw_line
+    from checked
+
+    union all
+
+    select
+        raw_row_id,
+        quarantine_reason,
+        {%- for column in columns %}
+        cast(null as varchar) as {{ column }},
+        {%- endfor %}
+        source_file,
+        source_line_number,
+        raw_line
+    from rejected_lines
+
+)
+
+select * from quarantined
 {%- endmacro %}
 
 {#

@@ -4,47 +4,4 @@
   not parse at all (source_line_number and raw_line say where and what).
 #}
 
-with
-
-checked as (
-
-    select * from {{ ref('stg_raw__merchants_checked') }}
-    where quarantine_reason is not null
-
-),
-
-rejected_lines as (
-
-    {{ rejected_lines('merchants') }}
-
-),
-
-quarantined as (
-
-    select
-        raw_row_id,
-        quarantine_reason,
-        merchant_id,
-        industry,
-        merchant_name,
-        source_file,
-        cast(null as bigint) as source_line_number,
-        cast(null as varchar) as raw_line
-    from checked
-
-    union all
-
-    select
-        raw_row_id,
-        quarantine_reason,
-        cast(null as varchar) as merchant_id,
-        cast(null as varchar) as industry,
-        cast(null as varchar) as merchant_name,
-        source_file,
-        source_line_number,
-        raw_line
-    from rejected_lines
-
-)
-
-select * from quarantined
+{{ quarantine_with_rejected_lines('merchants', ['merchant_id', 'industry', 'merchant_name']) }}
