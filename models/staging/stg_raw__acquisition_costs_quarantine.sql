@@ -4,4 +4,8 @@
   not parse at all (source_line_number and raw_line say where and what).
 #}
 
-{{ quarantine_with_rejected_lines('acquisition_costs', ['acquisition_channel', 'raw_month', 'raw_spend']) }}
+{{ quarantine_with_rejected_lines('acquisition_costs', [
+    'acquisition_channel',
+    'raw_month',
+    'raw_spend'
+]) }}

@@ -4,4 +4,8 @@
   not parse at all (source_line_number and raw_line say where and what).
 #}
 
-{{ quarantine_with_rejected_lines('customers', ['customer_id', 'merchant_id', 'raw_registered_at']) }}
+{{ quarantine_with_rejected_lines('customers', [
+    'customer_id',
+    'merchant_id',
+    'raw_registered_at'
+]) }}

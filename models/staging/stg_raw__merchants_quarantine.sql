@@ -4,4 +4,8 @@
   not parse at all (source_line_number and raw_line say where and what).
 #}
 
-{{ quarantine_with_rejected_lines('merchants', ['merchant_id', 'industry', 'merchant_name']) }}
+{{ quarantine_with_rejected_lines('merchants', [
+    'merchant_id',
+    'industry',
+    'merchant_name'
+]) }}
