@@ -311,3 +311,33 @@ def test_refusal_folder_mixing_csv_and_parquet(tmp_path):
     message = refusal(tmp_path, None, extra={"orders/2026-11-29.csv": (HEADER + GOOD[0]).encode(),
                                              "orders/2026-11-30.parquet": b"PAR1"})
     assert message == f"orders: folder {folder} mixes CSV and Parquet files. Keep files of one format in it."
+
+
+def test_refusal_first_line_empty(tmp_path):
+    path = (tmp_path / "raw" / "orders.csv").resolve()
+    assert refusal(tmp_path, ("\n" + HEADER + GOOD[0]).encode()) == (
+        f"orders: {path} starts with an empty line; its first line must be the header naming the columns "
+        "(order_id, customer_id, ordered_at, amount)."
+    )
+
+
+def test_refusal_wrong_declared_encoding(tmp_path):
+    """latin-1 text declared as UTF-8 fails line after line: the declaration is wrong, not the lines."""
+    path = (tmp_path / "raw" / "orders.csv").resolve()
+    lines = "".join(f"o{i},Jos\u00e9 M\u00fcller {i},2024-01-01,5\n" for i in range(5))
+    message = refusal_declared(tmp_path, (HEADER + lines).encode("latin-1"), {"orders": "utf-8"})
+    assert message == (
+        f"orders: {path} cannot be decoded as utf-8, the encoding declared for it (5 of the first 5 lines with "
+        "non-ASCII text fail; its bytes look like latin-1). Declare the right encoding in RAW_CSV_ENCODING, or "
+        "export it as UTF-8."
+    )
+
+
+def refusal_declared(tmp_path, data: bytes, encodings: dict[str, str]) -> str:
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    (raw / "orders.csv").write_bytes(data)
+    with pytest.raises(RawDataError) as error:
+        land_raw_data(raw, tmp_path / "db.duckdb", encodings=encodings)
+    assert not (tmp_path / "db.duckdb").exists()
+    return str(error.value)
