@@ -220,13 +220,20 @@ def test_the_per_file_tests_fail_when_a_file_loses_a_row(built_folders, tmp_path
     assert rows == [("2026-11-30.csv", 6, 1, 4)]
 
 
-def test_the_run_summary_shows_the_reconciliation_per_file(built_folders, monkeypatch, capsys):
-    from orchestration import summary
+def test_the_run_summary_shows_freshness_and_the_reconciliation_per_file(built_folders, monkeypatch, capsys):
+    import datetime as dt
 
+    from orchestration import summary
+    from orchestration.freshness import check_orders_freshness
+
+    # the newest order is 2026-12-01: 30 days before this as-of date, a stale export
+    verdict = check_orders_freshness(dt.date(2026, 12, 31), built_folders)
+    assert verdict.status == "error"
     monkeypatch.setenv("DUCKDB_PATH", str(built_folders))
     monkeypatch.setenv("PUBLISH_PATH", str(built_folders.parent / "no_published_file.duckdb"))
     assert summary.main() == 0
     printed = capsys.readouterr().out
+    assert verdict.line() in printed.splitlines()
     start = printed.index("Row reconciliation per source file")
     section = printed[start:printed.index("Quarantined rows by reason", start)]
     for name in ("2026-11-29.csv", "2026-11-30.csv", "2026-12-01.csv.gz", "part-1.parquet", "interactions.csv"):
