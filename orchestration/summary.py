@@ -117,6 +117,12 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
         "select *, raw_rows = clean_rows + quarantined_rows as reconciles from audit.row_reconciliation order by entity",
     ),
     (
+        "Row reconciliation per source file",
+        ("audit.row_reconciliation_per_file",),
+        "select *, raw_rows = clean_rows + quarantined_rows as reconciles from audit.row_reconciliation_per_file "
+        "order by entity, source_file",
+    ),
+    (
         "Quarantined rows by reason",
         ("audit.quarantine_reasons",),
         "select * from audit.quarantine_reasons order by entity, quarantined_rows desc",

@@ -67,6 +67,6 @@ select
     cast(registered_at as date) as registered_date,
     coalesce(cast(registered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
     quarantine_reason,
-    case when quarantine_reason is not null then source_file end as source_file,
+    source_file,
     case when quarantine_reason is not null then raw_registered_at end as raw_registered_at
 from deduplicated

@@ -88,7 +88,7 @@ select
     cast(occurred_at as date) as occurred_date,
     coalesce(cast(occurred_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
     quarantine_reason,
-    case when quarantine_reason is not null then source_file end as source_file,
+    source_file,
     case when quarantine_reason is not null then raw_rating end as raw_rating,
     case when quarantine_reason is not null then raw_occurred_at end as raw_occurred_at
 from deduplicated

@@ -40,7 +40,7 @@ parsed as (
         ---------- timestamps
         {{ parse_timestamp_utc('ordered_at') }} as ordered_at,
 
-        ---------- lineage: the raw text, kept for the quarantine
+        ---------- lineage: the source file, and the raw text kept for the quarantine
         _source_file as source_file,
         amount as raw_amount,
         cost as raw_cost,
@@ -93,7 +93,7 @@ select
     cast(ordered_at as date) as ordered_date,
     coalesce(cast(ordered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
     quarantine_reason,
-    case when quarantine_reason is not null then source_file end as source_file,
+    source_file,
     case when quarantine_reason is not null then raw_amount end as raw_amount,
     case when quarantine_reason is not null then raw_cost end as raw_cost,
     case when quarantine_reason is not null then raw_ordered_at end as raw_ordered_at
