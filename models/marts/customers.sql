@@ -140,7 +140,7 @@ final as (
         days_since_last_activity,
         silent_after_days,
         churned_after_days,
-        loyal_min_orders_365d,
+        loyal_min_orders_in_window,
         intervention_lead_days,
         cast(typical_gap_days as decimal(10, 1)) as typical_gap_days,
         case
