@@ -133,7 +133,7 @@ def _build(raw_dir: Path, work_dir: Path, as_of: str) -> Path:
     )
     result = subprocess.run(
         [DBT, "build", "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
-         "--select", "+customers", "--exclude-resource-type", "test", "unit_test", "--quiet"],
+         "--select", "+customers", "+customer_stage_history", "--exclude-resource-type", "test", "unit_test", "--quiet"],
         env=env, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
