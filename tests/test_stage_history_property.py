@@ -135,7 +135,7 @@ def _build(raw_dir: Path, work_dir: Path, as_of: str) -> Path:
     )
     result = subprocess.run(
         [DBT, "build", "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
-         "--select", "+customers", "--exclude-resource-type", "test", "unit_test", "--quiet",
+         "--select", "+customers", "+customer_stage_history", "--exclude-resource-type", "test", "unit_test", "--quiet",
          # stages only: no segment reaches the CLV fit threshold, so no fit runs (half the build's time)
          "--vars", json.dumps({"clv_min_customers": NO_CLV_FIT})],
         env=env, capture_output=True, text=True, check=False,
