@@ -8,7 +8,6 @@ does nothing, so no test reloads a module.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -114,16 +113,15 @@ def published_marts(tmp_path_factory, worker_id) -> dict[str, Path]:
     Made once per test run: under xdist the first worker to ask builds it in the
     run's shared temp folder while holding a lock; the other finds it built. The
     tests only read it (read-only connections, or copies)."""
-    from tests.bi_support import build_published
+    from tests.bi_support import build_paths, build_published
 
     if worker_id == "master":  # no xdist
         return build_published(tmp_path_factory.mktemp("bi_build"))
     shared = tmp_path_factory.getbasetemp().parent / "bi_build"
     with FileLock(str(shared) + ".lock"):
         done = shared / "built"
-        if done.exists():
-            return json.loads(done.read_text(), object_hook=lambda d: {k: Path(v) for k, v in d.items()})
-        shared.mkdir(exist_ok=True)
-        paths = build_published(shared)
-        done.write_text(json.dumps({k: str(v) for k, v in paths.items()}))
-        return paths
+        if not done.exists():
+            shared.mkdir(exist_ok=True)
+            build_published(shared)
+            done.touch()
+    return build_paths(shared)
