@@ -21,6 +21,10 @@ export DAGSTER_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK         := 1
 export PYTENSOR_FLAGS       := compiledir=$(CURDIR)/.cache/pytensor
 export UV_PYTHON_DOWNLOADS  := never
+# Install every package's bytecode with it: where PYTHONDONTWRITEBYTECODE is
+# set (as on this project's machines) each dbt, Dagster and PyMC process would
+# otherwise compile its imports from source again, seconds per process.
+export UV_COMPILE_BYTECODE  := 1
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # The dg CLI compares the active environment with the project's: this is it.
 export VIRTUAL_ENV          := $(CURDIR)/$(VENV)
