@@ -69,9 +69,11 @@ run: install
 	$(BIN)/python -m orchestration.run
 	$(BIN)/python -m orchestration.summary
 
+# pytest on both cores (pytest-xdist, a module per worker; see tests/conftest.py); TEST_WORKERS=0 runs in one process
+TEST_WORKERS ?= 2
 test: install lint bi-install
 	$(DG) check defs
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 # --- lint: ruff for Python, sqlfluff (dbt templater, DuckDB dialect) for SQL --
 # sqlfluff's dbt templater compiles the project: it gets a throwaway database.

@@ -25,8 +25,20 @@
 {%- endmacro %}
 
 {#
-  Segment columns of a roll-up over `group by grouping sets ((...), (industry, ...),
-  (industry, merchant_id, ...))`, named like the fits' segments: level 'all',
+  A roll-up over the fits' segment levels: `group by {{ clv_rollup_grouping_sets(
+  'industry', 'merchant_id', by=[...]) }}` groups every customer ('all'), per
+  industry and per industry and merchant, each also by the columns in `by`.
+#}
+{% macro clv_rollup_grouping_sets(industry, merchant_id, by=[]) -%}
+    grouping sets (
+        ({{ by | join(', ') }}),
+        ({{ ([industry] + by) | join(', ') }}),
+        ({{ ([industry, merchant_id] + by) | join(', ') }})
+    )
+{%- endmacro %}
+
+{#
+  Segment columns of such a roll-up, named like the fits' segments: level 'all',
   'industry' or 'merchant_id'; segment 'all', the industry, or 'industry/merchant_id'.
 #}
 {% macro clv_rollup_segment_level(industry, merchant_id) -%}

@@ -47,7 +47,7 @@
     5. new          all purchases on one day (purchase_days = 1) and
                     on_date - first_purchase_date < silent_after_days
     6. loyal        on_date < loyal_until_date, i.e. at least
-                    loyal_min_orders_365d completed orders in the trailing
+                    loyal_min_orders_in_window completed orders in the trailing
                     loyalty_window_days (var, 365) days
     7. active       otherwise
 

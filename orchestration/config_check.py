@@ -24,7 +24,7 @@ from orchestration.landing import RawDataError
 
 STAGES = ("prospect", "new", "active", "loyal", "at_risk", "churned", "reactivated")
 TIERS = ("high", "potential", "general", "low")
-WINDOW_COLUMNS = ("silent_after_days", "churned_after_days", "loyal_min_orders_365d", "intervention_lead_days")
+WINDOW_COLUMNS = ("silent_after_days", "churned_after_days", "loyal_min_orders_in_window", "intervention_lead_days")
 
 # var -> (lowest allowed value, what it is); numbers a user may tune in dbt_project.yml.
 NUMERIC_VARS: dict[str, tuple[float, str]] = {
@@ -111,7 +111,7 @@ def _check_windows(seeds_dir: Path, known_merchants: set[str] | None) -> set[str
         industries.add(industry)
         silent = _integer(seed, number, row, "silent_after_days", 1)
         churned = _integer(seed, number, row, "churned_after_days", 1)
-        _integer(seed, number, row, "loyal_min_orders_365d", 1)
+        _integer(seed, number, row, "loyal_min_orders_in_window", 1)
         lead = _integer(seed, number, row, "intervention_lead_days", 0)
         if churned <= silent:
             raise seed.refuse(number, row, f"churned_after_days ({churned}) is not greater than silent_after_days "
@@ -137,7 +137,7 @@ def _check_windows(seeds_dir: Path, known_merchants: set[str] | None) -> set[str
                 "Fix the merchant_id (ids are compared trimmed and lower-cased) or delete the row.")
         silent = _integer(overrides, number, row, "silent_after_days", 1, blank_ok=True)
         churned = _integer(overrides, number, row, "churned_after_days", 1, blank_ok=True)
-        for column in ("loyal_min_orders_365d", "intervention_lead_days"):
+        for column in ("loyal_min_orders_in_window", "intervention_lead_days"):
             _integer(overrides, number, row, column, 1 if column.startswith("loyal") else 0, blank_ok=True)
         if silent is not None and churned is not None and churned <= silent:
             raise overrides.refuse(number, row, f"churned_after_days ({churned}) is not greater than "

@@ -50,7 +50,11 @@ SAMPLE_BYTES = 1 << 16
 MALFORMED_LINE = "malformed_line"  # wrong number of fields, or an unclosed quote
 INVALID_ENCODING = "invalid_encoding"  # bytes that are not valid in the file's encoding
 NUL_BYTE = "nul_byte"  # a NUL character: binary garbage in a text export
-LINE_TOO_LONG = "line_too_long"
+LINE_TOO_LONG = "line_too_long"  # over MAX_LINE_BYTES
+# DuckDB's read_csv rejects a line over its max_line_size (2,000,000 bytes by
+# default) and keeps its first 10,000 characters; the line-by-line path does the same.
+MAX_LINE_BYTES = 2_000_000
+REJECTED_TEXT_CHARS = 10_000
 
 
 class CsvRefused(ValueError):
@@ -355,6 +359,8 @@ def rewrite_line_by_line(csv_file: CsvFile, out_path: Path) -> list[RejectedLine
     """Write the file's parseable lines to out_path as clean UTF-8 CSV; return the rejected ones."""
     rejected: list[RejectedLine] = []
     width = len(csv_file.columns)
+    # Python's csv refuses fields over 131,072 characters by default; DuckDB reads them.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
     with open(out_path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=",", quotechar='"', lineterminator="\n")
         writer.writerow(csv_file.columns)
@@ -367,13 +373,17 @@ def rewrite_line_by_line(csv_file: CsvFile, out_path: Path) -> list[RejectedLine
                 continue
             if not text.strip():
                 continue  # a blank line is not a row (DuckDB skips them too)
+            if len(text) > MAX_LINE_BYTES // 4 and len(text.encode("utf-8")) > MAX_LINE_BYTES:
+                rejected.append(RejectedLine(number, text[:REJECTED_TEXT_CHARS], LINE_TOO_LONG,
+                                             f"longer than {MAX_LINE_BYTES:,} bytes"))
+                continue
             if "\x00" in text:
                 rejected.append(RejectedLine(number, text.replace("\x00", "\\0"), NUL_BYTE, "NUL character"))
                 continue
             try:
                 fields = next(csv.reader([text], delimiter=csv_file.delimiter, quotechar='"', strict=True))
             except csv.Error as error:
-                rejected.append(RejectedLine(number, text, MALFORMED_LINE, f"unclosed quote ({error})"))
+                rejected.append(RejectedLine(number, text, MALFORMED_LINE, f"not parseable as CSV ({error})"))
                 continue
             if text.count('"') % 2:
                 rejected.append(RejectedLine(number, text, MALFORMED_LINE, "unclosed quote"))

@@ -12,8 +12,12 @@ import duckdb
 
 from orchestration import settings
 from orchestration.freshness import read_verdict
+from orchestration.semantic_sql import SemanticLayer
 
-# Headline figures, each shown only when the tables it reads exist.
+# Headline figures, each shown only when the tables it reads exist. A {name}
+# in the SQL is the semantic layer's metric of that name (models/semantic/),
+# translated to SQL by orchestration.semantic_sql: the summary has no formula
+# of its own for a rate.
 HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "Customers by lifecycle stage",
@@ -24,11 +28,10 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
         "M+1 repurchase rate by industry (mature cohorts)",
         ("marts.repurchase_cohorts",),
         """select industry,
-                  sum(cohort_customers) as first_time_buyers,
-                  sum(returning_customers) as returned_next_month,
-                  round(100.0 * sum(returning_customers) / nullif(sum(cohort_customers), 0), 1) as repurchase_rate_pct
+                  {m1_first_time_buyers} as first_time_buyers,
+                  {m1_returning_customers} as returned_next_month,
+                  round(100.0 * {m1_repurchase_rate}, 1) as repurchase_rate_pct
            from marts.repurchase_cohorts
-           where months_since_first_order = 1
            group by 1 order by 1""",
     ),
     (
@@ -38,8 +41,8 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
                select max(period_start) as period_start from marts.churn_rates
                where period_type = 'month'
                  and period_start < date_trunc('month', (select max(as_of_date) from marts.customers)))
-           select industry, sum(active_previous) as active_previous, sum(churned) as churned,
-                  round(100.0 * sum(churned) / nullif(sum(active_previous), 0), 1) as churn_rate_pct
+           select industry, {activity_base} as active_previous, {activity_churned} as churned,
+                  round(100.0 * {activity_churn_rate}, 1) as churn_rate_pct
            from marts.churn_rates join last_month using (period_start)
            where period_type = 'month'
            group by 1 order by 1""",
@@ -114,6 +117,12 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
         "select *, raw_rows = clean_rows + quarantined_rows as reconciles from audit.row_reconciliation order by entity",
     ),
     (
+        "Row reconciliation per source file",
+        ("audit.row_reconciliation_per_file",),
+        "select *, raw_rows = clean_rows + quarantined_rows as reconciles from audit.row_reconciliation_per_file "
+        "order by entity, source_file",
+    ),
+    (
         "Quarantined rows by reason",
         ("audit.quarantine_reasons",),
         "select * from audit.quarantine_reasons order by entity, quarantined_rows desc",
@@ -126,6 +135,21 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
         "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]
     ).fetchall()
     return [r[0] for r in rows]
+
+
+class _MetricSQL(dict):
+    """format_map() mapping: {metric_name} -> the metric's SQL aggregate."""
+
+    def __init__(self, layer: SemanticLayer) -> None:
+        super().__init__()
+        self.layer = layer
+
+    def __missing__(self, name: str) -> str:
+        return self.layer.metric_sql(name)
+
+
+def headline_sql(sql: str, layer: SemanticLayer) -> str:
+    return sql.format_map(_MetricSQL(layer))
 
 
 def _print_table(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -144,7 +168,7 @@ def main() -> int:
         print(f"Working database : {db}")
         publish = settings.publish_path()
         if publish.exists():
-            print(f"Published marts  : {publish}  (point BI tools here; DuckDB >= 1.5 can open it)")
+            print(f"Published marts  : {publish}  (point BI tools here; any DuckDB client since 1.0 can open it)")
         print(f"Raw data         : {settings.raw_data_dir()}")
         as_of = None
         if "customers" in _tables(con, "marts"):
@@ -165,10 +189,11 @@ def main() -> int:
             print("No mart tables yet.")
         print()
         present = {f"{s}.{t}" for s in ("marts", "audit") for t in _tables(con, s)}
+        layer = SemanticLayer.load()
         for title, needs, sql in HEADLINES:
             if all(n in present for n in needs):
                 print(title)
-                _print_table(con, sql)
+                _print_table(con, headline_sql(sql, layer))
     finally:
         con.close()
     return 0

@@ -25,7 +25,7 @@ import duckdb
 
 HERE = Path(__file__).resolve().parent
 REPO_DIR = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(REPO_DIR)]  # bundle.py; orchestration/semantic_sql.py (plain Python + PyYAML)
 
 import bundle  # noqa: E402  (superset/bundle.py, beside this file)
 

@@ -90,7 +90,17 @@ def render_dashboards(url: str, user: str, password: str, out_dir: Path | None,
             page.click("button:has-text('Sign in')")
             page.wait_for_url(lambda u: "/login" not in u, timeout=60_000)
 
-            listing = page.request.get(f"{url}/api/v1/dashboard/?q=(page_size:100)").json()
+            # Right after the login a busy server can still answer the API without
+            # the session (401/redirect): ask again for a while before giving up.
+            deadline = time.monotonic() + 60
+            while True:
+                answer = page.request.get(f"{url}/api/v1/dashboard/?q=(page_size:100)")
+                listing = answer.json() if answer.ok and "json" in answer.headers.get("content-type", "") else {}
+                if "result" in listing:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Superset's dashboard list answered {answer.status}: {answer.text()[:1000]}")
+                time.sleep(2)
             for dashboard in sorted(listing["result"], key=lambda d: d["id"]):
                 charts = page.request.get(f"{url}/api/v1/dashboard/{dashboard['id']}/charts").json()["result"]
                 responses: list = []

@@ -1,13 +1,15 @@
 """Compare the marts and audit tables of two DuckDB files, row for row.
 
     .venv/bin/python tests/compare_databases.py BEFORE.duckdb AFTER.duckdb [--schemas marts,audit]
-        [--rename before_column=after_column ...]
+        [--rename before_column=after_column ...] [--allow-additions]
 
 For every table of the schemas in either file: the same row count, and
 EXCEPT ALL empty in both directions (duplicates count). Columns are matched
 by name; --rename maps a column renamed on purpose. A table missing on one
-side, or a column without a counterpart, is a difference. Exits 1 and prints
-what differs, else prints one line per table and exits 0.
+side, or a column without a counterpart, is a difference; with
+--allow-additions a table or column only AFTER is listed as added (a change
+that adds outputs), and the table is compared on the columns it had before.
+Exits 1 and prints what differs, else prints one line per table and exits 0.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def _columns(con, alias: str, schema: str, table: str) -> list[str]:
         "order by column_index", [alias, schema, table]).fetchall()]
 
 
-def compare(before: str, after: str, schemas: list[str], renames: dict[str, str]) -> list[str]:
+def compare(before: str, after: str, schemas: list[str], renames: dict[str, str],
+            allow_additions: bool = False) -> list[str]:
     """The differences between the two files, as sentences (empty: identical)."""
     con = duckdb.connect()
     con.execute(f"attach '{before}' as before_db (read_only)")
@@ -41,7 +44,11 @@ def compare(before: str, after: str, schemas: list[str], renames: dict[str, str]
     before_tables = _tables(con, "before_db", schemas)
     after_tables = _tables(con, "after_db", schemas)
     problems = [f"{s}.{t}: only in {before}" for s, t in sorted(before_tables - after_tables)]
-    problems += [f"{s}.{t}: only in {after}" for s, t in sorted(after_tables - before_tables)]
+    for s, t in sorted(after_tables - before_tables):
+        if allow_additions:
+            print(f"added     {s}.{t}")
+        else:
+            problems.append(f"{s}.{t}: only in {after}")
     for schema, table in sorted(before_tables & after_tables):
         name = f"{schema}.{table}"
         before_columns = _columns(con, "before_db", schema, table)
@@ -49,6 +56,9 @@ def compare(before: str, after: str, schemas: list[str], renames: dict[str, str]
         pairs = [(column, renames.get(column, column)) for column in before_columns]
         missing = [b for b, a in pairs if a not in after_columns]
         extra = sorted(after_columns - {a for _, a in pairs})
+        if extra and allow_additions and not missing:
+            print(f"added     {name} columns {extra}")
+            extra = []
         if missing or extra:
             problems.append(f"{name}: columns only before {missing}, only after {extra}")
             continue
@@ -76,9 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("after")
     parser.add_argument("--schemas", default="marts,audit")
     parser.add_argument("--rename", action="append", default=[], metavar="BEFORE=AFTER")
+    parser.add_argument("--allow-additions", action="store_true",
+                        help="tables and columns only in AFTER are additions, not differences")
     args = parser.parse_args(argv)
     renames = dict(item.split("=", 1) for item in args.rename)
-    problems = compare(args.before, args.after, args.schemas.split(","), renames)
+    problems = compare(args.before, args.after, args.schemas.split(","), renames, args.allow_additions)
     for problem in problems:
         print(problem)
     if problems:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -82,10 +83,45 @@ def build_env(monkeypatch, tmp_path) -> dict[str, Path]:
     return paths
 
 
+# --- running on both cores ------------------------------------------------------
+# `make test` runs pytest-xdist with `-n 2 --dist loadfile`: a module runs on one
+# worker, so its module-scoped builds are made once. (`loadgroup` would let
+# modules share a worker, but its groups are lost under pytest 9: xdist 3.8
+# writes them into a node id pytest 9 no longer reads.) The published BI build
+# that several modules share is made once per run, under a file lock (below).
+# Slow modules are sent first, so the two workers finish together instead of
+# one waiting on a long module started last.
+SLOW_FIRST = ("test_staging_build", "test_stage_history_property", "test_superset", "test_run_refusal",
+              "test_clv_pipeline_cdnow", "test_dagster_dev", "test_raw_input_staging", "test_materialize",
+              "test_semantic_layer", "test_freshness", "test_landing_property", "test_clv_backtest_cdnow",
+              "test_clv_cdnow", "test_published_file_clients")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        return SLOW_FIRST.index(module) if module in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: a module's tests stay together and in order
+
+
 # --- BI: one small published build shared by the semantic-layer and Superset tests ---
 @pytest.fixture(scope="session")
-def published_marts(tmp_path_factory) -> dict[str, Path]:
-    """A real demo build (few orders), published; see tests/bi_support.py."""
-    from tests.bi_support import build_published
+def published_marts(tmp_path_factory, worker_id) -> dict[str, Path]:
+    """A real demo build (few orders), published; see tests/bi_support.py.
 
-    return build_published(tmp_path_factory.mktemp("bi_build"))
+    Made once per test run: under xdist the first worker to ask builds it in the
+    run's shared temp folder while holding a lock; the other finds it built. The
+    tests only read it (read-only connections, or copies)."""
+    from tests.bi_support import build_paths, build_published
+
+    if worker_id == "master":  # no xdist
+        return build_published(tmp_path_factory.mktemp("bi_build"))
+    shared = tmp_path_factory.getbasetemp().parent / "bi_build"
+    with FileLock(str(shared) + ".lock"):
+        done = shared / "built"
+        if not done.exists():
+            shared.mkdir(exist_ok=True)
+            build_published(shared)
+            done.touch()
+    return build_paths(shared)

@@ -23,7 +23,7 @@ from clv_cdnow import CALIBRATION_END, cdnow_sample_transactions, pandas_rfm_sum
 from scipy.special import hyp2f1
 from support import PROJECT_DIR, run_dbt
 
-from orchestration.clv import backtest, uncertainty
+from orchestration.clv import backtest, scoring, uncertainty
 from orchestration.landing import land_raw_data
 
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}       # FHL 2005, weeks
@@ -105,12 +105,13 @@ def test_holdout_purchase_probability():
     assert p_long[2] < 0.05
 
 
-def test_calibration_groups_and_scoring_segments():
-    assert backtest.calibration_group([0, 1, 6, 7, 30]).tolist() == [0, 1, 6, 7, 7]
+def test_backtest_scoring_segments():
+    """The backtest scores with the live path's segment choice: the finest ok segment, else None."""
     ok = {"all", "food", "food/m1"}
-    chosen = backtest.scoring_segments(ok, [["food", "food", "apparel", None], ["m1", "m2", "m3", "m4"]])
-    assert chosen.tolist() == ["food/m1", "food", "all", "all"]
-    assert backtest.scoring_segments({"food"}, [["apparel"], ["m3"]]).tolist() == [None]
+    groups = [("food", "m1"), ("food", "m2"), ("apparel", "m3"), (None, "m4"), ("food", float("nan"))]
+    chosen = scoring.finest_ok_segments(ok, groups)
+    assert chosen.tolist() == ["food/m1", "food", "all", "all", "food"]
+    assert scoring.finest_ok_segments({"food"}, [("apparel", "m3")]).tolist() == [None]
 
 
 def test_standard_errors_match_the_documented_fit(reference):

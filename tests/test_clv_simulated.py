@@ -108,3 +108,20 @@ def test_optimiser_budget_gives_not_converged(simulated):
     s = simulated.iloc[:2000]
     fit = clv.fit_bgnbd(s["frequency"], s["recency"], s["T"], time_unit="weeks", max_evaluations=3)
     assert fit.status == "not_converged"
+
+
+def test_fits_in_threads_equal_fits_in_turn(simulated, bg_fit):
+    """dbt runs the live and the backtest fits in threads of one process, and the
+    compiled fitter is shared: fits started together on different data must give
+    exactly what each gives alone (the fitter's lock), never a mix of the two."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = simulated
+    half = {name: np.asarray(s[name])[::2] for name in ("frequency", "recency", "T")}
+    alone_half = clv.fit_bgnbd(half["frequency"], half["recency"], half["T"], time_unit="weeks")
+    jobs = [(s["frequency"], s["recency"], s["T"]), (half["frequency"], half["recency"], half["T"])] * 2
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda job: clv.fit_bgnbd(*job, time_unit="weeks"), jobs))
+    for fit, alone in zip(together, [bg_fit, alone_half] * 2, strict=True):
+        assert fit.status == alone.status == "ok"
+        assert (fit.r, fit.alpha, fit.a, fit.b) == (alone.r, alone.alpha, alone.a, alone.b)

@@ -29,3 +29,16 @@ def test_a_changed_or_duplicated_row_is_a_difference(tmp_path):
     duplicated = _database(tmp_path / "duplicated.duckdb", [(1, "a"), (2, "b"), (2, "b")])
     assert any("1 rows only before, 1 only after" in p for p in compare(before, changed, ["marts"], {}))
     assert any("rows 2 vs 3" in p for p in compare(before, duplicated, ["marts"], {}))
+
+
+def test_additions_are_differences_unless_allowed(tmp_path):
+    before = _database(tmp_path / "before.duckdb", [(1, "a")])
+    after = _database(tmp_path / "after.duckdb", [(1, "a")])
+    con = duckdb.connect(after)
+    con.execute("alter table marts.t add column extra integer")
+    con.execute("create table marts.new_table (id integer)")
+    con.close()
+    assert len(compare(before, after, ["marts"], {})) == 2
+    assert compare(before, after, ["marts"], {}, allow_additions=True) == []
+    # an addition never hides a removal: a column only before is still a difference
+    assert compare(after, before, ["marts"], {}, allow_additions=True) != []

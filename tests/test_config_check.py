@@ -66,7 +66,7 @@ def test_budget_shares_not_summing_to_one(project):
 
 def test_override_for_an_unknown_merchant(project, tmp_path):
     (project / "seeds" / "merchant_window_overrides.csv").write_text(
-        "merchant_id,silent_after_days,churned_after_days,counts_interactions,loyal_min_orders_365d,intervention_lead_days\n"
+        "merchant_id,silent_after_days,churned_after_days,counts_interactions,loyal_min_orders_in_window,intervention_lead_days\n"
         "M1,10,45,,,3\n"
         "m-typo,10,45,,,3\n"
     )
@@ -84,7 +84,7 @@ def test_override_for_an_unknown_merchant(project, tmp_path):
 
 def test_override_churned_not_after_silent(project):
     (project / "seeds" / "merchant_window_overrides.csv").write_text(
-        "merchant_id,silent_after_days,churned_after_days,counts_interactions,loyal_min_orders_365d,intervention_lead_days\n"
+        "merchant_id,silent_after_days,churned_after_days,counts_interactions,loyal_min_orders_in_window,intervention_lead_days\n"
         "m1,40,20,,,3\n"
     )
     assert "row 2 (merchant_id=m1): churned_after_days (20) is not greater than silent_after_days (40)" in refused(project)
@@ -111,8 +111,8 @@ def test_unknown_column_in_a_seed(project):
     assert refused(project) == (
         "seeds/industry_windows.csv: unknown column(s) silent_after_day; missing column(s) silent_after_days; "
         "its header has industry, silent_after_day, churned_after_days, counts_interactions, "
-        "loyal_min_orders_365d, intervention_lead_days, expected industry, silent_after_days, churned_after_days, "
-        "counts_interactions, loyal_min_orders_365d, intervention_lead_days. Fix the header."
+        "loyal_min_orders_in_window, intervention_lead_days, expected industry, silent_after_days, churned_after_days, "
+        "counts_interactions, loyal_min_orders_in_window, intervention_lead_days. Fix the header."
     )
 
 

@@ -141,38 +141,59 @@ def test_every_parquet_row_lands_once(tmp_path_factory, rows, parts):
 
 
 def test_staging_reconciles_a_random_mix(tmp_path):
-    """One dbt build of staging and the audit on a larger random CSV + Parquet mix."""
+    """One dbt build of staging and the audit on a larger random mix: orders as a folder of three CSV
+    files of different dialects, customers as two Parquet files; reconciled in total and file by file."""
     rng = random.Random(20261201)
     raw = tmp_path / "raw"
-    raw.mkdir()
-    kinds = ["valid"] * 300 + [rng.choice(BROKEN_KINDS) for _ in range(60)]
-    rng.shuffle(kinds)
-    lines = []
-    for kind in kinds:
-        date = rng.choice(["2024-01-05 10:00:00", "2024-02-30", "1900-01-01", "1999-05-05", "2024-03-01", "", "x"])
-        amount = rng.choice(["5", "12.50", "-3", "", "abc", "100000000"])
-        lines.append((kind, [f"c{rng.randint(1, 40)}", date, amount]))
-    written = write_csv(raw / "orders.csv", lines, ";", "\r\n", bom=True, compress=False)
+    (raw / "orders").mkdir(parents=True)
+    written_per_file: dict[str, dict[str, tuple[str, int]]] = {}
+    for number, (delimiter, newline, bom, compress) in enumerate(
+            [(";", "\r\n", True, False), (",", "\n", False, True), ("|", "\n", False, False)]):
+        kinds = ["valid"] * 100 + [rng.choice(BROKEN_KINDS) for _ in range(20)]
+        rng.shuffle(kinds)
+        lines = []
+        for kind in kinds:
+            date = rng.choice(["2024-01-05 10:00:00", "2024-02-30", "1900-01-01", "1999-05-05", "2024-03-01", "", "x"])
+            amount = rng.choice(["5", "12.50", "-3", "", "abc", "100000000"])
+            # non-ASCII ids: a file without a BOM and with bad bytes is still recognised as UTF-8
+            lines.append((kind, [f"\u5ba2\u6237{rng.randint(1, 40)}", date, amount]))
+        path = raw / "orders" / f"part-{number}.csv"
+        # markers restart at id0 in every file: the same order ids across files are duplicates
+        written = write_csv(path, lines, delimiter, newline, bom=bom, compress=compress)
+        written_per_file[path.name + (".gz" if compress else "")] = written
     con = duckdb.connect()
-    con.execute(
-        "copy (select 'c' || i as customer_id, "
-        "case i % 7 when 0 then '1900-01-01' when 1 then 'bad' when 2 then null else '2023-06-01' end as registered_at "
-        f"from range(1, 61) t(i)) to '{raw}/customers.parquet' (format parquet)"
-    )
+    (raw / "customers").mkdir()
+    for part, (low, high) in enumerate([(1, 31), (25, 61)]):  # c25..c30 are in both files
+        con.execute(
+            "copy (select 'c' || i as customer_id, "
+            "case i % 7 when 0 then '1900-01-01' when 1 then 'bad' when 2 then null else '2023-06-01' end as registered_at "
+            f"from range({low}, {high}) t(i)) to '{raw}/customers/part-{part}.parquet' (format parquet)"
+        )
     db = tmp_path / "db.duckdb"
     land_raw_data(raw, db, encodings={})
-    run_dbt(["build", "--select", "+row_reconciliation", "+quarantine_reasons", "--indirect-selection", "cautious"],
-            db, tmp_path / "target", as_of="2024-06-30")
+    run_dbt(["build", "--select", "+row_reconciliation", "+row_reconciliation_per_file", "+quarantine_reasons",
+             "--indirect-selection", "cautious"], db, tmp_path / "target", as_of="2024-06-30")
     counts = dict((e, (raw_rows, clean, quarantined)) for e, raw_rows, clean, quarantined in query(
         db, "select entity, raw_rows, clean_rows, quarantined_rows from audit.row_reconciliation"))
-    assert counts["orders"][0] == len(written)
-    assert counts["customers"][0] == 60
+    assert counts["orders"][0] == sum(len(written) for written in written_per_file.values())
+    assert counts["customers"][0] == 30 + 36
     for entity, (raw_rows, clean, quarantined) in counts.items():
         assert raw_rows == clean + quarantined, entity
-    # every written order line is in exactly one place, found by its marker or its line number
-    clean_ids = [r[0] for r in query(db, "select order_id from staging.stg_raw__orders")]
-    quarantined = query(db, "select order_id, source_line_number from staging.stg_raw__orders_quarantine")
-    seen = clean_ids + [order_id or f"line{line}" for order_id, line in quarantined]
-    expected = [m if kind == "valid" else f"line{line}" for m, (kind, line) in written.items()]
+    per_file = {(entity, name): (raw_rows, clean, quarantined) for entity, name, raw_rows, clean, quarantined in query(
+        db, "select entity, parse_filename(source_file), raw_rows, clean_rows, quarantined_rows "
+            "from audit.row_reconciliation_per_file")}
+    assert per_file.keys() == {("orders", name) for name in written_per_file} | {
+        ("customers", "part-0.parquet"), ("customers", "part-1.parquet")}
+    for (entity, name), (raw_rows, clean, quarantined) in per_file.items():
+        assert raw_rows == clean + quarantined, name
+        assert raw_rows == (len(written_per_file[name]) if entity == "orders" else 30 if name == "part-0.parquet" else 36)
+    # every written order line is in exactly one place, found by its file and its marker or line number
+    clean_ids = query(db, "select parse_filename(source_file), order_id from staging.stg_raw__orders")
+    quarantined = query(db, "select parse_filename(source_file), order_id, source_line_number "
+                            "from staging.stg_raw__orders_quarantine")
+    seen = [f"{name}:{order_id}" for name, order_id in clean_ids] + [
+        f"{name}:{order_id or f'line{line}'}" for name, order_id, line in quarantined]
+    expected = [f"{name}:{m if kind == 'valid' else f'line{line}'}"
+                for name, written in written_per_file.items() for m, (kind, line) in written.items()]
     assert sorted(seen) == sorted(expected)
     shutil.rmtree(tmp_path / "target", ignore_errors=True)

@@ -59,6 +59,30 @@ def test_a_malformed_line_is_rejected_and_every_other_line_loads(tmp_path, bad_l
         (str((tmp_path / "raw" / "orders.csv").resolve()), -4)]
 
 
+@pytest.mark.parametrize("line_by_line", [False, True], ids=["duckdb_reader", "line_by_line"])
+def test_a_line_over_two_million_bytes_is_rejected_as_too_long(tmp_path, line_by_line):
+    """Both readers reject a line over 2,000,000 bytes (keeping its first 10,000 characters) and load a
+    long but legal one; a NUL elsewhere in the file sends it down the line-by-line path."""
+    first = "o0,c\x000,2024-01-01,5\n" if line_by_line else "o0,c0,2024-01-01,5\n"
+    text = (HEADER + first + "o1," + "x" * 200_000 + ",2024-01-01,5\n" + "o2," + "y" * 2_100_000 + ",2024-01-01,5\n"
+            + "".join(TAIL))
+    db, _ = land_bytes(tmp_path, text.encode())
+    assert query(db, "select order_id, length(customer_id) from raw.orders order by _raw_row_id")[-3:] == [
+        ("o1", 200_000), ("o8", 2), ("o9", 2)]
+    too_long = [(line, reason, len(shown)) for line, reason, shown in rejected(db) if reason != "nul_byte"]
+    assert too_long == [(4, "line_too_long", 10_000)]
+
+
+@pytest.mark.parametrize(
+    ("codec", "declared"), [("utf-16", None), ("latin-1", {"orders": "latin-1"}), ("gb18030", {"orders": "gb18030"})])
+def test_a_malformed_line_in_another_encoding(tmp_path, codec, declared):
+    text = HEADER + "o1,Jos\u00e9,2024-01-01,5\n" + "o2,c2\n" + "o3,M\u00fcller,2024-01-03,7\n"
+    db, _ = land_bytes(tmp_path, text.encode(codec), encodings=declared)
+    assert query(db, "select order_id, customer_id from raw.orders order by 1") == [
+        ("o1", "Jos\u00e9"), ("o3", "M\u00fcller")]
+    assert rejected(db) == [(3, "malformed_line", "o2,c2")]
+
+
 def test_an_invalid_utf8_byte_rejects_only_its_line(tmp_path):
     data = (HEADER + "".join(GOOD)).encode() + b"o3,c\xff3,2024-01-03,7\n" + "o4,Jos\u00e9,2024-01-04,4\n".encode()
     db, _ = land_bytes(tmp_path, data)
@@ -118,6 +142,7 @@ def test_gbk_file_with_one_undecodable_line(tmp_path):
     data = (HEADER + "o1,\u5ba2\u6237,2024-01-01,5\n").encode("gbk") + b"o2,\x81,2024-01-02,6\n" + b"o3,c3,2024-01-03,7\n"
     db, _ = land_bytes(tmp_path, data, encodings={"orders": "gbk"})
     assert loaded_ids(db) == ["o1", "o3"]
+    assert query(db, "select customer_id from raw.orders where order_id = 'o1'") == [("\u5ba2\u6237",)]
     assert [r[:2] for r in rejected(db)] == [(3, "invalid_encoding")]
 
 
@@ -256,3 +281,63 @@ def test_refusal_gzip_corrupt_after_its_first_block(tmp_path):
     assert "CRC check failed" in message
     assert message.endswith("it is not a readable gzip file. Export it again, or compress it with gzip (a .csv.gz "
                             "must be gzip, not zip or another format).")
+
+
+def test_refusal_blank_lines_only(tmp_path):
+    path = (tmp_path / "raw" / "orders.csv").resolve()
+    assert refusal(tmp_path, b"\n\r\n  \n") == (
+        f"orders: {path} holds no text (only blank lines). Export it again with its header line, or remove the "
+        "file if the entity is optional."
+    )
+
+
+def test_refusal_parquet_missing_columns_names_found_and_expected(tmp_path):
+    import duckdb
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    duckdb.connect().execute(
+        f"copy (select 'o1' as order_id, 'c1' as Customer_ID, 5 as total) to '{raw}/orders.parquet' (format parquet)")
+    path = (raw / "orders.parquet").resolve()
+    assert refusal(tmp_path, None) == (
+        f"orders: {path} is missing required column(s) ordered_at, amount: it has order_id, customer_id, total; "
+        "expected columns: order_id, customer_id, ordered_at, amount (optional: merchant_id, currency, status, "
+        "cost). Rename or add the column(s) in the export."
+    )
+
+
+def test_refusal_folder_mixing_csv_and_parquet(tmp_path):
+    folder = (tmp_path / "raw" / "orders").resolve()
+    message = refusal(tmp_path, None, extra={"orders/2026-11-29.csv": (HEADER + GOOD[0]).encode(),
+                                             "orders/2026-11-30.parquet": b"PAR1"})
+    assert message == f"orders: folder {folder} mixes CSV and Parquet files. Keep files of one format in it."
+
+
+def test_refusal_first_line_empty(tmp_path):
+    path = (tmp_path / "raw" / "orders.csv").resolve()
+    assert refusal(tmp_path, ("\n" + HEADER + GOOD[0]).encode()) == (
+        f"orders: {path} starts with an empty line; its first line must be the header naming the columns "
+        "(order_id, customer_id, ordered_at, amount)."
+    )
+
+
+def test_refusal_wrong_declared_encoding(tmp_path):
+    """latin-1 text declared as UTF-8 fails line after line: the declaration is wrong, not the lines."""
+    path = (tmp_path / "raw" / "orders.csv").resolve()
+    lines = "".join(f"o{i},Jos\u00e9 M\u00fcller {i},2024-01-01,5\n" for i in range(5))
+    message = refusal_declared(tmp_path, (HEADER + lines).encode("latin-1"), {"orders": "utf-8"})
+    assert message == (
+        f"orders: {path} cannot be decoded as utf-8, the encoding declared for it (5 of the first 5 lines with "
+        "non-ASCII text fail; its bytes look like latin-1). Declare the right encoding in RAW_CSV_ENCODING, or "
+        "export it as UTF-8."
+    )
+
+
+def refusal_declared(tmp_path, data: bytes, encodings: dict[str, str]) -> str:
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    (raw / "orders.csv").write_bytes(data)
+    with pytest.raises(RawDataError) as error:
+        land_raw_data(raw, tmp_path / "db.duckdb", encodings=encodings)
+    assert not (tmp_path / "db.duckdb").exists()
+    return str(error.value)

@@ -4,7 +4,6 @@ against the published marts file, read-only, agrees with the marts' own figures.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import os
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration import summary
+from orchestration.semantic_sql import SemanticLayer
 from tests.support import PROJECT_DIR
 
 MF = str(Path(sys.executable).with_name("mf"))
@@ -137,14 +138,6 @@ def test_saved_queries_run(mf_project):
             assert len(list(csv.DictReader(f))) > 0, name
 
 
-def _load_bundle():
-    spec = importlib.util.spec_from_file_location("superset_bundle", PROJECT_DIR / "superset" / "bundle.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 # (semantic model, its time dimension and grain): the models whose metrics are rates or formulas
 RATE_MODELS = [
     ("customer_health_week", "week_start", "week"),
@@ -157,10 +150,10 @@ RATE_MODELS = [
 @pytest.mark.parametrize(("model", "time_dimension", "grain"), RATE_MODELS)
 def test_superset_metric_sql_generated_from_the_yaml_equals_mf_query(mf_project, published_marts, model, time_dimension,
                                                                       grain):
-    """superset/bundle.py writes each Superset dataset metric from the metric YAML;
-    evaluated on the published table, it gives what MetricFlow gives."""
-    bundle = _load_bundle()
-    layer = bundle.SemanticLayer.load()
+    """orchestration/semantic_sql.py writes each metric's SQL from the metric YAML
+    (Superset's dataset metrics and the `make run` summary use it); evaluated on
+    the published table, it gives what MetricFlow gives."""
+    layer = SemanticLayer.load()
     metrics = sorted(name for name in layer.metrics if layer.semantic_model_of(name) == model)
     table = layer.table_of(model)
     sql_metrics = ", ".join(f"{layer.metric_sql(name)} as {name}" for name in metrics)
@@ -183,3 +176,25 @@ def test_superset_metric_sql_generated_from_the_yaml_equals_mf_query(mf_project,
                     key, name)
                 compared += 1
     assert compared > 0
+
+
+def test_the_make_run_summary_shows_the_metrics_as_mf_query_computes_them(mf_project, published_marts, monkeypatch,
+                                                                          capsys):
+    """The summary's rates are the metric definitions ({metric} placeholders
+    translated by orchestration.semantic_sql), not formulas of its own."""
+    layer = SemanticLayer.load()
+    headlines = {title: sql for title, _, sql in summary.HEADLINES}
+    m1_sql = summary.headline_sql(headlines["M+1 repurchase rate by industry (mature cohorts)"], layer)
+    shown = {industry: pct for industry, _, _, pct in mart(published_marts["publish"], m1_sql)}
+    rows = mf_query(mf_project, ["m1_repurchase_rate"], ["repurchase_cohort__industry"])
+    assert len(rows) >= 2 and shown.keys() == {r["repurchase_cohort__industry"] for r in rows}
+    for r in rows:
+        assert float(shown[r["repurchase_cohort__industry"]]) == round(100 * float(r["m1_repurchase_rate"]), 1)
+
+    monkeypatch.setenv("DUCKDB_PATH", str(published_marts["duckdb"]))
+    monkeypatch.setenv("PUBLISH_PATH", str(published_marts["publish"]))
+    assert summary.main() == 0
+    printed = capsys.readouterr().out
+    for title in headlines:
+        if "backtest" not in title.lower():  # the BI fixture runs `dbt run` only on a short history
+            assert title in printed

@@ -31,6 +31,10 @@ def test_every_raw_row_is_clean_or_quarantined(built):
         ("merchants", 4, 3, 1),
         ("orders", 20, 10, 10),
     ]
+    # one file per entity: the per-file reconciliation is the same, naming the file
+    per_file = query(built, "select entity, parse_filename(source_file), raw_rows, clean_rows, quarantined_rows "
+                            "from audit.row_reconciliation_per_file order by 1")
+    assert per_file == [(entity, f"{entity}.csv", *counts) for entity, *counts in rows]
 
 
 def test_each_messy_order_gets_its_reason(built):

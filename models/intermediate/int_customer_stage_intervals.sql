@@ -14,7 +14,7 @@
     3. d + churned_after_days                (turns churned, once purchased)
     4. first purchase + silent_after_days    (new -> active, when an
        interaction keeps a one-purchase customer alive)
-    5. loyal_until_date                      (drops below loyal_min_orders_365d)
+    5. loyal_until_date                      (drops below loyal_min_orders_in_window)
   At each breakpoint b the stage on b and on b - 1 are evaluated with the
   same rule; only breakpoints where they differ start an interval.
   Window passes: one over activity days (plain row facts where only

@@ -82,16 +82,15 @@ summarised as (
         ---------- strings
         customers.industry,
 
-        ---------- BTYD summary (durations in whole days)
-        aggregated.purchase_days - 1 as frequency,
-        {{ days_between('aggregated.first_purchase_date', 'aggregated.last_purchase_date') }} as recency_days,
-        {{ days_between('aggregated.first_purchase_date', as_of_date()) }} as t_days,
-        cast(case when aggregated.purchase_days > 1
-            then aggregated.repeat_value_reporting / (aggregated.purchase_days - 1)
-        end as double precision) as monetary_value,
-        cast(case when aggregated.purchase_days > 1
-            then aggregated.repeat_margin_reporting / (aggregated.purchase_days - 1)
-        end as double precision) as monetary_margin,
+        ---------- BTYD summary (durations in whole days; macros/clv_summary.sql)
+        {{ btyd_summary_columns(
+            purchase_days='aggregated.purchase_days',
+            first_purchase_date='aggregated.first_purchase_date',
+            last_purchase_date='aggregated.last_purchase_date',
+            end_date=as_of_date(),
+            repeat_value='aggregated.repeat_value_reporting'
+        ) }},
+        {{ repeat_day_mean('aggregated.repeat_margin_reporting', 'aggregated.purchase_days') }} as monetary_margin,
 
         ---------- margin basis for CLV on margin
         cast(case

@@ -3,7 +3,8 @@
   int_customers_windowed: realised value (int_customer_values), RFM
   (int_customer_rfm_scores), predicted CLV (int_clv_predictions), CLV tier
   (int_customer_tiers) and tags (int_customer_tags). marts.customers joins
-  this one model.
+  this one model; marts.interventions (tier, p_alive, predicted_clv) and
+  marts.clv_tiers (per industry and tier) read it too.
 
   Net CLV (the articles' definition: future margin weighted by survival,
   discounted, minus acquisition and retention cost):
@@ -51,6 +52,7 @@ predicted as (
 select
     values_.merchant_id,
     values_.customer_id,
+    values_.industry,
     values_.historical_value,
     values_.historical_margin,
     values_.allocated_acquisition_cost,
@@ -60,16 +62,20 @@ select
     rfm.monetary_score,
     rfm.rfm_code,
     rfm.rfm_segment,
-    predictions.p_alive,
-    predictions.expected_purchases,
-    predictions.horizon_months as clv_horizon_months,
-    predictions.discounted_expected_purchases,
-    predictions.expected_avg_order_value,
-    predictions.predicted_revenue,
-    predictions.predicted_clv,
-    predictions.predicted_retention_cost,
-    predictions.predicted_clv - values_.allocated_acquisition_cost - predictions.predicted_retention_cost
-        as net_clv,
+    -- predicted CLV in the published types (marts.customers, interventions and
+    -- clv_tiers read these, so every mart sums and shows the same rounding)
+    cast(predictions.p_alive as decimal(7, 6)) as p_alive,
+    cast(predictions.expected_purchases as decimal(12, 4)) as expected_purchases,
+    cast(predictions.horizon_months as integer) as clv_horizon_months,
+    cast(predictions.discounted_expected_purchases as decimal(12, 4)) as discounted_expected_purchases,
+    cast(predictions.expected_avg_order_value as decimal(18, 2)) as expected_avg_order_value,
+    cast(predictions.predicted_revenue as decimal(18, 2)) as predicted_revenue,
+    cast(predictions.predicted_clv as decimal(18, 2)) as predicted_clv,
+    cast(predictions.predicted_retention_cost as decimal(18, 2)) as predicted_retention_cost,
+    cast(
+        predictions.predicted_clv - values_.allocated_acquisition_cost - predictions.predicted_retention_cost
+        as decimal(18, 2)
+    ) as net_clv,
     predictions.bg_nbd_segment as clv_bg_nbd_segment,
     predictions.gamma_gamma_segment as clv_gamma_gamma_segment,
     case

@@ -54,7 +54,7 @@ windowed as (
         coalesce(overrides.silent_after_days, industry_windows.silent_after_days) as silent_after_days,
         coalesce(overrides.churned_after_days, industry_windows.churned_after_days) as churned_after_days,
         coalesce(overrides.counts_interactions, industry_windows.counts_interactions) as counts_interactions,
-        coalesce(overrides.loyal_min_orders_365d, industry_windows.loyal_min_orders_365d) as loyal_min_orders_365d,
+        coalesce(overrides.loyal_min_orders_in_window, industry_windows.loyal_min_orders_in_window) as loyal_min_orders_in_window,
         coalesce(overrides.intervention_lead_days, industry_windows.intervention_lead_days) as intervention_lead_days,
 
         ---------- numerics

@@ -40,7 +40,7 @@ customers as (
         customer_key,
         merchant_id,
         customer_id,
-        loyal_min_orders_365d,
+        loyal_min_orders_in_window,
         margin_rate
     from {{ ref('int_customers_windowed') }}
 
@@ -63,7 +63,7 @@ priced as (
             else cast(orders.amount_reporting * customers.margin_rate as decimal(18, 2))
         end as margin_reporting,
         orders.cost_reporting is null as is_margin_estimated,
-        customers.loyal_min_orders_365d
+        customers.loyal_min_orders_in_window
     from orders
     inner join customers
         on orders.merchant_id = customers.merchant_id
@@ -91,10 +91,10 @@ sequenced as (
         ordered_date,
         lag(ordered_date) over customer_orders as previous_ordered_date,
         lead(ordered_date) over customer_orders as next_ordered_date,
-        -- the date of the order loyal_min_orders_365d - 1 orders back: from this
-        -- order until that date + 365 (exclusive) the customer has at least
-        -- loyal_min_orders_365d completed orders in the trailing 365 days
-        lag(ordered_date, loyal_min_orders_365d - 1) over customer_orders as loyal_window_start_date
+        -- the date of the order loyal_min_orders_in_window - 1 orders back: from this
+        -- order until that date + loyalty_window_days (exclusive) the customer has at least
+        -- loyal_min_orders_in_window completed orders in the trailing loyalty_window_days
+        lag(ordered_date, loyal_min_orders_in_window - 1) over customer_orders as loyal_window_start_date
 
     from priced
     window customer_orders as (

@@ -20,7 +20,7 @@ with
 customers as (
 
     select industry, tier, historical_value, historical_margin, predicted_clv, net_clv
-    from {{ ref('customers') }}
+    from {{ ref('int_customers_scored') }}
     where tier is not null
 
 ),

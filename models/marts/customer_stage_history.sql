@@ -1,43 +1,7 @@
 {#
   The lifecycle stage of every customer as contiguous intervals
-  [valid_from, valid_to) up to AS_OF_DATE: int_customer_stage_intervals
-  (where the stage rule is evaluated) with the customer's ids and the stage
-  labels.
+  [valid_from, valid_to) up to AS_OF_DATE, for BI tools: the view
+  int_customer_stage_history (intervals, ids and stage labels) as a table.
 #}
 
-with
-
-intervals as (
-
-    select * from {{ ref('int_customer_stage_intervals') }}
-
-),
-
-windowed_customers as (
-
-    select customer_key, merchant_id, customer_id, industry
-    from {{ ref('int_customers_windowed') }}
-
-)
-
-select
-    ---------- ids
-    windowed_customers.merchant_id,
-    windowed_customers.customer_id,
-
-    ---------- strings
-    windowed_customers.industry,
-    {{ lifecycle_stage_name('intervals.stage_code') }} as lifecycle_stage,
-    {{ lifecycle_stage_name('intervals.previous_stage_code') }} as previous_stage,
-
-    ---------- booleans
-    intervals.valid_to is null as is_current,
-
-    ---------- dates
-    intervals.valid_from,
-    intervals.valid_to,
-    {{ as_of_date() }} as as_of_date
-
-from intervals
-inner join windowed_customers
-    on intervals.customer_key = windowed_customers.customer_key
+select * from {{ ref('int_customer_stage_history') }}

@@ -1,206 +1,38 @@
 {#
   One row per customer (merchant_id, customer_id) as of AS_OF_DATE: the
-  current lifecycle stage (the current interval of customer_stage_history,
-  so there is one stage mechanism), order and activity recency, and the
-  customer's own buying rhythm (typical gap, expected next order, slipping).
+  lifecycle (current stage, recency, rhythm: int_customer_lifecycles) with
+  value, RFM, predicted CLV, CLV tier and tags (int_customers_scored).
 #}
 
 with
 
-windowed_customers as (
+lifecycles as (
 
-    select * from {{ ref('int_customers_windowed') }}
-
-),
-
-current_stages as (
-
-    select merchant_id, customer_id, lifecycle_stage, valid_from as stage_since
-    from {{ ref('customer_stage_history') }}
-    where is_current
+    select * from {{ ref('int_customer_lifecycles') }}
 
 ),
 
-order_summaries as (
+scored as (
 
-    select
-        customer_key,
-        count(*) as completed_orders,
-        count(case when is_last_order_of_day then 1 end) as purchase_days,
-        min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at,
-        max(ordered_date) as last_order_date,
-        -- gaps between distinct purchase days (same-day orders are one occasion)
-        count(case when days_since_previous_order > 0 then 1 end) as purchase_gaps,
-        {{ median('case when days_since_previous_order > 0 then days_since_previous_order end') }} as median_gap_days
-    from {{ ref('int_orders_sequenced_per_customer') }}
-    group by customer_key
-
-),
-
--- where interactions do not count, the last activity is the last order;
--- only the other customers need their activity timeline scanned
-interaction_summaries as (
-
-    select
-        customer_key,
-        max(activity_date) as last_activity_date,
-        max(last_activity_at) as last_activity_at
-    from {{ ref('int_activity_days_per_customer') }}
-    where customer_key in (
-        select customer_key from windowed_customers where counts_interactions
-    )
-    group by customer_key
-
-),
-
-joined as (
-
-    select
-        windowed_customers.*,
-        current_stages.lifecycle_stage,
-        current_stages.stage_since,
-        coalesce(order_summaries.completed_orders, 0) as completed_orders,
-        coalesce(order_summaries.purchase_days, 0) as purchase_days,
-        order_summaries.first_order_at,
-        order_summaries.last_order_at,
-        order_summaries.last_order_date,
-        coalesce(order_summaries.purchase_gaps, 0) as purchase_gaps,
-        order_summaries.median_gap_days,
-        case
-            when windowed_customers.counts_interactions then interaction_summaries.last_activity_date
-            else order_summaries.last_order_date
-        end as last_activity_date,
-        case
-            when windowed_customers.counts_interactions then interaction_summaries.last_activity_at
-            else order_summaries.last_order_at
-        end as last_activity_at,
-        coalesce(order_summaries.purchase_gaps, 0) >= {{ var('rhythm_min_gaps') }} as has_own_rhythm,
-        next_stage_changes.next_stage_change_date,
-        next_stage_changes.next_stage_code
-    from windowed_customers
-    inner join current_stages
-        on windowed_customers.merchant_id = current_stages.merchant_id
-        and windowed_customers.customer_id = current_stages.customer_id
-    left join order_summaries
-        on windowed_customers.customer_key = order_summaries.customer_key
-    left join interaction_summaries
-        on windowed_customers.customer_key = interaction_summaries.customer_key
-    left join {{ ref('int_customer_next_stage_changes') }} as next_stage_changes
-        on windowed_customers.customer_key = next_stage_changes.customer_key
-
-),
-
--- the industry's rhythm: the median typical gap of its customers who have their own
-industry_rhythms as (
-
-    select
-        industry,
-        {{ median('median_gap_days') }} as industry_gap_days
-    from joined
-    where has_own_rhythm
-    group by industry
-
-),
-
-rhythms as (
-
-    select
-        joined.*,
-        case
-            when joined.has_own_rhythm then joined.median_gap_days
-            when industry_rhythms.industry_gap_days is not null then industry_rhythms.industry_gap_days
-            else joined.silent_after_days
-        end as typical_gap_days,
-        case
-            when joined.has_own_rhythm then 'customer'
-            when industry_rhythms.industry_gap_days is not null then 'industry'
-            else 'silent_after_days'
-        end as typical_gap_source,
-        {{ days_between('joined.last_order_date', as_of_date()) }} as days_since_last_order,
-        {{ days_between('joined.last_activity_date', as_of_date()) }} as days_since_last_activity
-    from joined
-    left join industry_rhythms
-        on joined.industry = industry_rhythms.industry
-
-),
-
-final as (
-
-    select
-        ---------- ids
-        merchant_id,
-        customer_id,
-
-        ---------- strings
-        industry,
-        lifecycle_stage,
-        typical_gap_source,
-
-        ---------- numerics
-        completed_orders,
-        purchase_days,
-        days_since_last_order,
-        days_since_last_activity,
-        silent_after_days,
-        churned_after_days,
-        loyal_min_orders_365d,
-        intervention_lead_days,
-        cast(typical_gap_days as decimal(10, 1)) as typical_gap_days,
-        case
-            when {{ stage_in_group('lifecycle_stage', 'in_window') }}
-                then silent_after_days - days_since_last_activity
-        end as days_until_at_risk,
-
-        ---------- booleans
-        coalesce(
-            has_own_rhythm
-            -- a new customer has one purchase day, so no own rhythm: the group
-            -- is the same for both rules (docs block is_slipping)
-            and {{ stage_in_group('lifecycle_stage', 'in_window') }}
-            and days_since_last_order >= {{ var('slipping_multiplier') }} * typical_gap_days,
-            false
-        ) as is_slipping,
-        has_own_rhythm,
-        has_merchant_override,
-        is_unknown_industry,
-        is_derived_from_orders,
-
-        ---------- dates and timestamps (UTC)
-        stage_since,
-        -- the next stage change if nothing new arrives (int_customer_next_stage_changes)
-        next_stage_change_date,
-        {{ lifecycle_stage_name('next_stage_code') }} as next_stage,
-        case
-            when last_order_date is not null
-                then {{ add_days('last_order_date', 'cast(round(typical_gap_days) as integer)') }}
-        end as expected_next_order_date,
-        registered_at,
-        first_order_at,
-        last_order_at,
-        last_activity_at,
-        {{ as_of_date() }} as as_of_date
-
-    from rhythms
+    select * from {{ ref('int_customers_scored') }}
 
 )
 
--- value, RFM, predicted CLV, CLV tier and tags, from int_customers_scored
 select
-    final.*,
+    lifecycles.*,
     scored.historical_value,
     scored.historical_margin,
     scored.allocated_acquisition_cost,
     scored.net_historical_value,
-    cast(scored.p_alive as decimal(7, 6)) as p_alive,
-    cast(scored.expected_purchases as decimal(12, 4)) as expected_purchases,
-    cast(scored.clv_horizon_months as integer) as clv_horizon_months,
-    cast(scored.discounted_expected_purchases as decimal(12, 4)) as discounted_expected_purchases,
-    cast(scored.expected_avg_order_value as decimal(18, 2)) as expected_avg_order_value,
-    cast(scored.predicted_revenue as decimal(18, 2)) as predicted_revenue,
-    cast(scored.predicted_clv as decimal(18, 2)) as predicted_clv,
-    cast(scored.predicted_retention_cost as decimal(18, 2)) as predicted_retention_cost,
-    cast(scored.net_clv as decimal(18, 2)) as net_clv,
+    scored.p_alive,
+    scored.expected_purchases,
+    scored.clv_horizon_months,
+    scored.discounted_expected_purchases,
+    scored.expected_avg_order_value,
+    scored.predicted_revenue,
+    scored.predicted_clv,
+    scored.predicted_retention_cost,
+    scored.net_clv,
     scored.clv_prediction_status,
     scored.clv_bg_nbd_segment,
     scored.clv_gamma_gamma_segment,
@@ -219,7 +51,7 @@ select
     scored.long_silent_high_potential,
     scored.has_complained,
     scored.five_star_reviewer
-from final
-left join {{ ref('int_customers_scored') }} as scored
-    on final.merchant_id = scored.merchant_id
-    and final.customer_id = scored.customer_id
+from lifecycles
+left join scored
+    on lifecycles.merchant_id = scored.merchant_id
+    and lifecycles.customer_id = scored.customer_id

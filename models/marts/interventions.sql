@@ -5,7 +5,7 @@
   fallback row with an empty tier). Reasons:
     pre_silent_lead_window  days_since_last_activity >= silent_after_days - intervention_lead_days
                             (still new/active/loyal/reactivated, i.e. not yet at_risk)
-    slipping                customers.is_slipping (silence well past their own rhythm)
+    slipping                is_slipping (int_customer_lifecycles: silence well past their own rhythm)
     replenishment_due       expected_next_order_date within the next replenishment_lead_days days
                             (0 = today), for a rhythm from the customer or their industry
     newly_registered, first_purchase, newly_loyal, newly_reactivated,
@@ -16,10 +16,19 @@
 
 with
 
+-- the customer's lifecycle, with the tier and predicted value that rank the list
 customers as (
 
-    select * from {{ ref('customers') }}
-    where lifecycle_stage is not null
+    select
+        lifecycles.*,
+        scored.tier,
+        scored.p_alive,
+        scored.predicted_clv
+    from {{ ref('int_customer_lifecycles') }} as lifecycles
+    left join {{ ref('int_customers_scored') }} as scored
+        on lifecycles.merchant_id = scored.merchant_id
+        and lifecycles.customer_id = scored.customer_id
+    where lifecycles.lifecycle_stage is not null
 
 ),
 

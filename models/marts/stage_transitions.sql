@@ -14,7 +14,7 @@ with
 history as (
 
     select industry, previous_stage, lifecycle_stage, valid_from
-    from {{ ref('customer_stage_history') }}
+    from {{ ref('int_customer_stage_history') }}
 
 ),
 

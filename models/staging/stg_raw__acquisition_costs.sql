@@ -18,7 +18,10 @@ renamed as (
         spend,
 
         ---------- dates
-        spend_month
+        spend_month,
+
+        ---------- lineage: the raw file the row came from
+        source_file
 
     from checked
 

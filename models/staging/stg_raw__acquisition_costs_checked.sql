@@ -45,7 +45,7 @@ select
     spend_month,
     spend,
     quarantine_reason,
-    case when quarantine_reason is not null then source_file end as source_file,
+    source_file,
     case when quarantine_reason is not null then raw_month end as raw_month,
     case when quarantine_reason is not null then raw_spend end as raw_spend
 from deduplicated

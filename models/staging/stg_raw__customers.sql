@@ -28,7 +28,10 @@ renamed as (
 
         ---------- dates and timestamps (UTC)
         registered_date,
-        registered_at
+        registered_at,
+
+        ---------- lineage: the raw file the row came from
+        source_file
 
     from checked
 

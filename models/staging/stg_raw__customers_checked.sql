@@ -75,7 +75,7 @@ select
     cast(registered_at as date) as registered_date,
     quarantine_reason,
     content_fingerprint,
-    case when quarantine_reason is not null then source_file end as source_file,
+    source_file,
     case when quarantine_reason is not null then raw_registered_at end as raw_registered_at
 from deduplicated
 where not is_already_staged

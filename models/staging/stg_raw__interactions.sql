@@ -28,7 +28,10 @@ renamed as (
 
         ---------- dates and timestamps (UTC)
         occurred_date,
-        occurred_at
+        occurred_at,
+
+        ---------- lineage: the raw file the row came from
+        source_file
 
     from checked
 

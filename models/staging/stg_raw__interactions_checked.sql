@@ -97,7 +97,7 @@ select
     quarantine_reason,
     dedupe_key,
     content_fingerprint,
-    case when quarantine_reason is not null then source_file end as source_file,
+    source_file,
     case when quarantine_reason is not null then raw_rating end as raw_rating,
     case when quarantine_reason is not null then raw_occurred_at end as raw_occurred_at
 from deduplicated

@@ -16,7 +16,10 @@ renamed as (
 
         ---------- strings
         industry,
-        merchant_name
+        merchant_name,
+
+        ---------- lineage: the raw file the row came from
+        source_file
 
     from checked
 

@@ -38,5 +38,5 @@ select
     industry,
     merchant_name,
     quarantine_reason,
-    case when quarantine_reason is not null then source_file end as source_file
+    source_file
 from deduplicated

@@ -32,7 +32,10 @@ renamed as (
 
         ---------- dates and timestamps (UTC)
         ordered_date,
-        ordered_at
+        ordered_at,
+
+        ---------- lineage: the raw file the row came from
+        source_file
 
     from checked
 

@@ -47,7 +47,7 @@ parsed as (
         ---------- timestamps
         {{ parse_timestamp_utc('ordered_at') }} as ordered_at,
 
-        ---------- lineage: the raw text, kept for the quarantine
+        ---------- lineage: the source file, and the raw text kept for the quarantine
         _source_file as source_file,
         amount as raw_amount,
         cost as raw_cost,
@@ -102,7 +102,7 @@ select
     cast(ordered_at as date) as ordered_date,
     quarantine_reason,
     content_fingerprint,
-    case when quarantine_reason is not null then source_file end as source_file,
+    source_file,
     case when quarantine_reason is not null then raw_amount end as raw_amount,
     case when quarantine_reason is not null then raw_cost end as raw_cost,
     case when quarantine_reason is not null then raw_ordered_at end as raw_ordered_at

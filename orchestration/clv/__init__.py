@@ -7,6 +7,7 @@
 * :mod:`orchestration.clv.predictions`: closed-form predictions at a fitted point;
 * :mod:`orchestration.clv.scoring`: scores every customer from a fits table (the one path);
 * :mod:`orchestration.clv.segments`: per-segment fits with fallback, then scoring;
+* :mod:`orchestration.clv.dbt_fits`: the fit step the dbt models int_clv_fits and int_clv_backtest_fits share;
 * :mod:`orchestration.clv.defaults`: CLV settings' defaults, read from dbt_project.yml;
 * :mod:`orchestration.clv.data`: the reference RFM summary (DuckDB SQL) and simulators.
 

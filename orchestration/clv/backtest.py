@@ -12,26 +12,15 @@ summed over the customers (the paper's tracking plot).
 Pure functions on NumPy arrays; the dbt Python models ``int_clv_backtest_*``
 feed them. The model formulas themselves are those of
 :mod:`orchestration.clv` (conditional expectation, P(alive)); this module adds
-what only a backtest needs.
+what only a backtest needs; which fit scores whom is the live path's
+:func:`orchestration.clv.scoring.finest_ok_segments`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 import numpy as np
 
-from orchestration.clv import ROOT_SEGMENT, expected_purchases_periods, p_alive_from_params
-
-# calibration repeat purchases 0..6, then 7 meaning "7 or more" (the paper's groups)
-CALIBRATION_GROUP_CAP = 7
-
-
-def calibration_group(frequency, cap: int = CALIBRATION_GROUP_CAP) -> np.ndarray:
-    """The calibration-purchase group: repeat purchases in the calibration period,
-    capped at ``cap`` (which then means "cap or more")."""
-    x = np.asarray(frequency, dtype=float)
-    return np.minimum(x, cap).astype(np.int64)
+from orchestration.clv import expected_purchases_periods, p_alive_from_params
 
 
 def expected_cumulative_purchases(r, alpha, a, b, age_periods) -> np.ndarray:
@@ -64,34 +53,6 @@ def holdout_purchase_probability(r, alpha, a, b, frequency, recency, T, holdout_
     x, T, t = (np.asarray(v, dtype=float) for v in (frequency, T, holdout_periods))
     alive = p_alive_from_params(r, alpha, a, b, x, recency, T)
     return alive * -np.expm1((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-
-
-def scoring_segments(ok_segments: Iterable[str], segment_values: Sequence[Sequence]) -> np.ndarray:
-    """Per row, the finest segment on its path whose fit is ok, or None.
-
-    ``segment_values`` holds, coarse to fine, one column per segment level
-    (e.g. industry, merchant_id): a row's path is ``all``, ``industry``,
-    ``industry/merchant_id``, the segment names that
-    :func:`orchestration.clv.fit_segments` gives its fits. This is the
-    fallback the live predictions use (merchant, else industry, else all).
-    """
-    ok = set(ok_segments)
-    columns = [list(c) for c in segment_values]
-    n = len(columns[0]) if columns else 0
-    chosen = np.full(n, None, dtype=object)
-    cache: dict[tuple, str | None] = {}
-    for i in range(n):
-        key = tuple(c[i] for c in columns)
-        if key not in cache:
-            paths, current = [ROOT_SEGMENT], None
-            for value in key:
-                if value is None or (isinstance(value, float) and np.isnan(value)):
-                    break
-                current = str(value) if current is None else f"{current}/{value}"
-                paths.append(current)
-            cache[key] = next((p for p in reversed(paths) if p in ok), None)
-        chosen[i] = cache[key]
-    return chosen
 
 
 def percent_error(predicted_total, actual_total):

@@ -32,6 +32,7 @@ customers arrays.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -102,16 +103,25 @@ class _MapFitter:
     the log-transformed parameters. The optimiser is the one ``find_MAP``
     uses: scipy's L-BFGS-B from the model's initial point, no Jacobian term,
     with a tighter stopping tolerance (``_FTOL``).
+
+    One instance per kind and prior choice is shared by the whole process, and
+    dbt runs Python models in threads (the live and the backtest fits may run
+    side by side), so the shared state is guarded: building a fitter holds the
+    class lock (one compile per key), and :meth:`fit` holds the instance's lock
+    from swapping the data in to reading the parameters out, so two threads
+    never optimise on each other's data.
     """
 
     _cache: dict[tuple[str, bool], "_MapFitter"] = {}
+    _cache_lock = threading.Lock()
 
     @classmethod
     def get(cls, kind: str, flat_priors: bool) -> "_MapFitter":
         key = (kind, bool(flat_priors))
-        if key not in cls._cache:
-            cls._cache[key] = cls(kind, bool(flat_priors))
-        return cls._cache[key]
+        with cls._cache_lock:
+            if key not in cls._cache:
+                cls._cache[key] = cls(kind, bool(flat_priors))
+            return cls._cache[key]
 
     def __init__(self, kind: str, flat_priors: bool):
         _default_pytensor_compiledir()   # before PyTensor is first imported
@@ -155,6 +165,7 @@ class _MapFitter:
         else:
             raise ValueError(f"unknown model kind {kind!r}")
 
+        self._lock = threading.Lock()
         self.model = model
         self.value_vars = list(model.value_vars)
         logp = model.logp(jacobian=False)
@@ -172,7 +183,6 @@ class _MapFitter:
         import pymc as pm
         from scipy.optimize import minimize
 
-        pm.set_data(data, model=self.model)
         evaluations = 0
 
         def cost(point):
@@ -183,12 +193,14 @@ class _MapFitter:
             value, *gradient = self._logp_and_gradient(*point)
             return -float(value), -np.asarray(gradient, dtype=float)
 
-        try:
-            raw = minimize(cost, self._x0, jac=True, method="L-BFGS-B", options={"ftol": _FTOL})
-            point = raw.x
-        except StopIteration:
-            raw, point = None, self._x0
-        values = self._parameters(*point)
+        with self._lock:   # the data live in the shared model until the parameters are read
+            pm.set_data(data, model=self.model)
+            try:
+                raw = minimize(cost, self._x0, jac=True, method="L-BFGS-B", options={"ftol": _FTOL})
+                point = raw.x
+            except StopIteration:
+                raw, point = None, self._x0
+            values = self._parameters(*point)
         return {n: float(np.asarray(v)) for n, v in zip(self._names, values, strict=True)}, raw
 
 

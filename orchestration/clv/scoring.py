@@ -24,7 +24,7 @@ fit's), with recency and T converted from days:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -87,9 +87,19 @@ def ok_parameters(fits: pd.DataFrame, model: str, names: list[str]) -> pd.DataFr
     return table.reindex(columns=names).dropna()
 
 
-def _choose(candidates: list[list[str]], ok_segments: set) -> list:
-    """Per distinct segment combination, the finest segment with an ok fit, or None."""
-    return [next((segment for segment in paths if segment in ok_segments), None) for paths in candidates]
+def finest_ok_segments(ok_segments: Iterable[str], segment_values: Sequence[Sequence]) -> np.ndarray:
+    """The fit each group of customers uses: per group, the finest segment on its path whose fit is ok, or None.
+
+    ``segment_values`` holds one entry per group: its segment column values,
+    coarse to fine (e.g. industry, merchant_id); the path is
+    :func:`segment_candidates` (merchant, else industry, else ``all``). The
+    live scoring (:func:`score_customers`) and the backtest's scoring
+    (``int_clv_backtest_predictions``) both choose with this function.
+    """
+    ok = set(ok_segments)
+    chosen = [next((segment for segment in segment_candidates(values) if segment in ok), None)
+              for values in segment_values]
+    return np.array(chosen, dtype=object)
 
 
 def score_customers(
@@ -127,12 +137,11 @@ def score_customers(
     for column, name in enumerate(segment_columns):
         codes[:, column] = summary[name].combine_chunks().dictionary_encode().indices.fill_null(-1).to_numpy()
     first_row, group_of_row = distinct_rows(codes)
-    candidates = [segment_candidates([summary[name][int(row)].as_py() for name in segment_columns])
-                  for row in first_row]
+    group_values = [[summary[name][int(row)].as_py() for name in segment_columns] for row in first_row]
     bg_table = ok_parameters(fits, "bg_nbd", BG_PARAMS)
     gg_table = ok_parameters(fits, "gamma_gamma", GG_PARAMS)
-    bg_group = np.array(_choose(candidates, set(bg_table.index)), dtype=object)
-    gg_group = np.array(_choose(candidates, set(gg_table.index)), dtype=object)
+    bg_group = finest_ok_segments(bg_table.index, group_values)
+    gg_group = finest_ok_segments(gg_table.index, group_values)
 
     def numbers(name):
         return summary[name].to_numpy().astype(float)   # NULL -> NaN

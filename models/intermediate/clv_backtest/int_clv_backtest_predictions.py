@@ -2,7 +2,8 @@
 
 One row per customer of int_clv_backtest_summary. Each customer is scored, per
 model, with the finest segment on their path whose backtest fit is ok
-(industry/merchant, else industry, else all: the live fallback), at the
+(industry/merchant, else industry, else all: the live fallback, chosen by the
+live path's orchestration.clv.scoring.finest_ok_segments), at the
 calibration end, over the holdout (holdout_days, converted to the fit's unit):
 
 * p_alive: P(alive) at the calibration end;
@@ -13,12 +14,9 @@ calibration end, over the holdout (holdout_days, converted to the fit's unit):
 """
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-BG_PARAMS = ["r", "alpha", "a", "b"]
-GG_PARAMS = ["p", "q", "gamma"]
 SCHEMA = pa.schema([
     ("merchant_id", pa.string()), ("customer_id", pa.string()), ("industry", pa.string()),
     ("p_alive", pa.float64()), ("predicted_holdout_purchases", pa.float64()),
@@ -26,12 +24,6 @@ SCHEMA = pa.schema([
     ("time_unit", pa.string()), ("bg_nbd_segment", pa.string()), ("gamma_gamma_segment", pa.string()),
     ("prediction_status", pa.string()), ("calibration_end_date", pa.date32()),
 ])
-
-
-def _ok_params(fits: pd.DataFrame, model: str, names: list) -> pd.DataFrame:
-    rows = fits[(fits["model"] == model) & (fits["status"] == "ok")]
-    table = rows.pivot_table(index="segment", columns="parameter", values="value", aggfunc="first")
-    return table.reindex(columns=names).dropna()
 
 
 def model(dbt, session):
@@ -43,7 +35,8 @@ def model(dbt, session):
         normalize_time_unit,
         p_alive_from_params,
     )
-    from orchestration.clv.backtest import holdout_purchase_probability, scoring_segments
+    from orchestration.clv.backtest import holdout_purchase_probability
+    from orchestration.clv.scoring import BG_PARAMS, GG_PARAMS, finest_ok_segments, ok_parameters
 
     fits = dbt.ref("int_clv_backtest_fits").df()
     summary = (
@@ -64,12 +57,12 @@ def model(dbt, session):
         for name in ("industry", "merchant_id")
     ])
     first_row_of_pair, pair_of_row = distinct_rows(codes)
-    pairs = [summary["industry"].take(first_row_of_pair).to_pylist(),
-             summary["merchant_id"].take(first_row_of_pair).to_pylist()]
-    bg_table = _ok_params(fits, "bg_nbd", BG_PARAMS)
-    gg_table = _ok_params(fits, "gamma_gamma", GG_PARAMS)
-    bg_pair = scoring_segments(bg_table.index, pairs)
-    gg_pair = scoring_segments(gg_table.index, pairs)
+    pairs = list(zip(summary["industry"].take(first_row_of_pair).to_pylist(),
+                     summary["merchant_id"].take(first_row_of_pair).to_pylist(), strict=True))
+    bg_table = ok_parameters(fits, "bg_nbd", BG_PARAMS)
+    gg_table = ok_parameters(fits, "gamma_gamma", GG_PARAMS)
+    bg_pair = finest_ok_segments(bg_table.index, pairs)
+    gg_pair = finest_ok_segments(gg_table.index, pairs)
 
     def numbers(name):
         return summary[name].to_numpy().astype(float)

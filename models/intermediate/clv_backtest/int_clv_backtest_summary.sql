@@ -86,13 +86,14 @@ summarised as (
         ---------- strings
         customers.industry,
 
-        ---------- calibration summary (durations in whole days)
-        aggregated.calibration_purchase_days - 1 as frequency,
-        {{ days_between('aggregated.first_purchase_date', 'aggregated.last_calibration_purchase_date') }} as recency_days,
-        {{ days_between('aggregated.first_purchase_date', clv_backtest_calibration_end()) }} as t_days,
-        cast(case when aggregated.calibration_purchase_days > 1
-            then aggregated.calibration_repeat_value / (aggregated.calibration_purchase_days - 1)
-        end as double precision) as monetary_value,
+        ---------- calibration summary (durations in whole days; macros/clv_summary.sql)
+        {{ btyd_summary_columns(
+            purchase_days='aggregated.calibration_purchase_days',
+            first_purchase_date='aggregated.first_purchase_date',
+            last_purchase_date='aggregated.last_calibration_purchase_date',
+            end_date=clv_backtest_calibration_end(),
+            repeat_value='aggregated.calibration_repeat_value'
+        ) }},
 
         ---------- holdout actuals
         aggregated.holdout_purchases,

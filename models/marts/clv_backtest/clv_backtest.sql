@@ -37,11 +37,7 @@ grouped as (
         min(as_of_date) as as_of_date,
         min(holdout_days) as holdout_days
     from scored
-    group by grouping sets (
-        (calibration_repeat_purchases),
-        (industry, calibration_repeat_purchases),
-        (industry, merchant_id, calibration_repeat_purchases)
-    )
+    group by {{ clv_rollup_grouping_sets('industry', 'merchant_id', by=['calibration_repeat_purchases']) }}
 
 )
 

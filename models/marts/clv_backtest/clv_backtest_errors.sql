@@ -32,7 +32,7 @@ grouped as (
         min(as_of_date) as as_of_date,
         min(holdout_days) as holdout_days
     from scored
-    group by grouping sets ((), (industry), (industry, merchant_id))
+    group by {{ clv_rollup_grouping_sets('industry', 'merchant_id') }}
 
 )
 

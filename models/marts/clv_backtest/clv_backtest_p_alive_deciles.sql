@@ -28,11 +28,7 @@ grouped as (
         min(calibration_end_date) as calibration_end_date,
         min(as_of_date) as as_of_date
     from scored
-    group by grouping sets (
-        (p_alive_decile),
-        (industry, p_alive_decile),
-        (industry, merchant_id, p_alive_decile)
-    )
+    group by {{ clv_rollup_grouping_sets('industry', 'merchant_id', by=['p_alive_decile']) }}
 
 )
 

@@ -1,0 +1,26 @@
+{#
+  The buy-till-you-die summary of a customer as of end_date, from their
+  purchase days n (several orders on one day are one purchase), first purchase
+  day F, last purchase day L (<= end_date) and the total value of the repeat
+  purchase days (after F, up to end_date). One definition for the live
+  summary (int_customers_clv_summary, end = AS_OF_DATE) and the backtest's
+  (int_clv_backtest_summary, end = the calibration end):
+    frequency      = n - 1 (repeat purchase days)
+    recency_days   = L - F
+    t_days         = end_date - F
+    monetary_value = mean value of the repeat purchase days = repeat value / (n - 1);
+                     null if n = 1
+#}
+{% macro btyd_summary_columns(purchase_days, first_purchase_date, last_purchase_date, end_date, repeat_value) -%}
+    {{ purchase_days }} - 1 as frequency,
+    {{ customer_lifecycle.days_between(first_purchase_date, last_purchase_date) }} as recency_days,
+    {{ customer_lifecycle.days_between(first_purchase_date, end_date) }} as t_days,
+    {{ customer_lifecycle.repeat_day_mean(repeat_value, purchase_days) }} as monetary_value
+{%- endmacro %}
+
+{# The mean of a total over the repeat purchase days: total / (purchase_days - 1); null without repeats. #}
+{% macro repeat_day_mean(repeat_total, purchase_days) -%}
+    cast(case when {{ purchase_days }} > 1
+        then {{ repeat_total }} / ({{ purchase_days }} - 1)
+    end as double precision)
+{%- endmacro %}
