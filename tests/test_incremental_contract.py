@@ -34,11 +34,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import multiprocessing
 import os
 import shutil
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -51,7 +51,6 @@ from orchestration.landing import land_for_build
 from tests.compare_databases import compare
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DBT = str(Path(sys.executable).with_name("dbt"))
 
 LAST_DAY = dt.date(2026, 6, 30)
 DAYS = 32  # daily files after the history file
@@ -93,8 +92,9 @@ def steps() -> list[Step]:
             continue
         arrive = [SKIPPED_DAY, n] if n == SKIPPED_DAY + 1 else [n]
         if n == CORRECTED_DAY:
-            plan.append(Step(f"day {n} with a corrected customers file", arrive, day(n), "full_refresh",
-                             change="correct_customers"))
+            plan.append(
+                Step(f"day {n} with a corrected customers file", arrive, day(n), "full_refresh", change="correct_customers")
+            )
         else:
             plan.append(Step(f"day {n}", arrive, day(n), "incremental"))
         if n == BACKWARDS_AFTER:
@@ -121,9 +121,7 @@ def _prepare_archive(root: Path) -> Path:
         assert late >= 3, "the demo day chosen for late orders has too few orders"
         con.execute("create table late as select * from late_from order by order_id limit 3")
         con.execute(f"copy (select * from late_from except all select * from late) to '{late_from}' (format parquet)")
-        con.execute(
-            f"copy (select * from late_into union all select * from late) to '{late_into}' (format parquet)"
-        )
+        con.execute(f"copy (select * from late_into union all select * from late) to '{late_into}' (format parquet)")
         # duplicates of orders staged with the history file: one identical, one with another amount
         history = day_file(orders, day(0))
         target = day_file(orders, day(DUPLICATE_DAY))
@@ -179,16 +177,54 @@ def _correct_customers(raw: Path) -> None:
     os.replace(corrected, path)
 
 
+# Each database is built by its own long-lived process, running dbt in-process
+# (dbtRunner) with the manifest parsed once: a dbt process's start, the
+# project's parse and PyMC's import are paid once per database, not per build.
+_runner = None
+
+
 def _dbt_build(duckdb_path: Path, target: Path, as_of: dt.date, full_refresh: bool) -> None:
-    env = dict(os.environ, DUCKDB_PATH=str(duckdb_path), DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target),
-               AS_OF_DATE=as_of.isoformat())
-    command = [DBT, "build", "--resource-type", "seed", "--resource-type", "model", "--quiet", "--vars", DBT_VARS,
-               "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR)]
+    from dbt.cli.main import dbtRunner
+
+    global _runner
+    os.environ.update(DUCKDB_PATH=str(duckdb_path), AS_OF_DATE=as_of.isoformat())
+    common = [
+        "--vars",
+        DBT_VARS,
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
+    ]
+    if _runner is None:
+        parsed = dbtRunner().invoke(["parse", "--quiet", *common])
+        if not parsed.success:
+            raise AssertionError(f"dbt parse failed: {parsed.exception}")
+        _runner = dbtRunner(manifest=parsed.result)
+    command = ["build", "--resource-type", "seed", "--resource-type", "model", "--quiet", "--no-write-json", *common]
     if full_refresh:
         command.append("--full-refresh")
-    completed = subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise AssertionError(f"dbt build failed:\n{completed.stdout[-6000:]}\n{completed.stderr[-2000:]}")
+    try:
+        result = _runner.invoke(command)
+    finally:
+        _close_dbt_database()
+    if not result.success:
+        failures = [f"{r.node.unique_id}: {r.message}" for r in (result.result or []) if r.status in ("error", "fail")]
+        raise AssertionError(f"dbt build failed: {result.exception or ''}\n" + "\n".join(failures))
+
+
+def _close_dbt_database() -> None:
+    """dbt-duckdb keeps its database open in the process after a run; the landing opens it next."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        environment.close()
 
 
 def build(raw: Path, duckdb_path: Path, target: Path, as_of: dt.date, full_refresh: bool = False):
@@ -197,6 +233,10 @@ def build(raw: Path, duckdb_path: Path, target: Path, as_of: dt.date, full_refre
     _dbt_build(duckdb_path, target, as_of, plan.full_refresh)
     incremental.record_success(duckdb_path, as_of, raw)
     return plan
+
+
+def _builder() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
 @pytest.fixture(scope="module")
@@ -211,33 +251,35 @@ def test_daily_incremental_builds_equal_full_rebuilds(archive, tmp_path):
     daily_db.parent.mkdir()
     full_db.parent.mkdir()
     previous_inputs = None
-    for step in steps():
-        for n in step.arrive:
-            _arrive(archive, raw, n)
-        if step.change == "correct_customers":
-            _correct_customers(raw)
-        # the reference: a full rebuild of the same files as of the same date, in a fresh database
-        # (rebuilt only when the files or the date changed since the last reference), beside the daily build
-        inputs = (step.as_of, tuple(
-            (str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(raw.rglob("*.parquet"))))
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            daily = pool.submit(build, raw, daily_db, daily_target, step.as_of)
+    with _builder() as daily_builder, _builder() as full_builder:
+        for step in steps():
+            for n in step.arrive:
+                _arrive(archive, raw, n)
+            if step.change == "correct_customers":
+                _correct_customers(raw)
+            # the reference: a full rebuild of the same files as of the same date, in a fresh database
+            # (rebuilt only when the files or the date changed since the last one), beside the daily build
+            inputs = (step.as_of, tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(raw.rglob("*.parquet"))))
+            started = time.perf_counter()
+            daily = daily_builder.submit(build, raw, daily_db, daily_target, step.as_of)
             if inputs != previous_inputs:
                 full_db.unlink(missing_ok=True)
-                pool.submit(build, raw, full_db, full_target, step.as_of, full_refresh=True).result()
+                full_builder.submit(build, raw, full_db, full_target, step.as_of, full_refresh=True).result()
                 previous_inputs = inputs
             plan = daily.result()
-        assert plan.path == step.expected_path, f"{step.name}: {plan.describe()}"
-        problems = compare(str(daily_db), str(full_db), SCHEMAS, {})
-        assert not problems, f"{step.name} ({plan.describe()}): the incremental build differs:\n" + "\n".join(problems)
+            print(f"{step.name}: {plan.path}, {time.perf_counter() - started:.1f} s")
+            assert plan.path == step.expected_path, f"{step.name}: {plan.describe()}"
+            problems = compare(str(daily_db), str(full_db), SCHEMAS, {})
+            assert not problems, f"{step.name} ({plan.describe()}): the incremental build differs:\n" + "\n".join(problems)
 
     # the duplicates of staged orders were judged against the staged rows, as a full build judges them
     duplicate_file = str(day_file(raw / "orders", day(DUPLICATE_DAY)).resolve())
     con = duckdb.connect(str(daily_db), read_only=True)
     try:
         reasons = con.execute(
-            "select quarantine_reason, count(*) from staging.stg_raw__orders_checked "
-            "where source_file = ? group by 1 order by 1", [duplicate_file]).fetchall()
+            "select quarantine_reason, count(*) from staging.stg_raw__orders_checked where source_file = ? group by 1 order by 1",
+            [duplicate_file],
+        ).fetchall()
     finally:
         con.close()
     counts = dict(reasons)
@@ -250,11 +292,13 @@ def test_the_demo_days_exercise_what_the_contract_names(archive):
     try:
         orders = archive / "orders"
         late = con.execute(
-            f"select count(*) from '{day_file(orders, day(LATE_DAY))}' "
-            "where try_cast(left(ordered_at, 10) as date) = ?", [day(LATE_FROM)]).fetchone()[0]
+            f"select count(*) from '{day_file(orders, day(LATE_DAY))}' where try_cast(left(ordered_at, 10) as date) = ?",
+            [day(LATE_FROM)],
+        ).fetchone()[0]
         duplicated = con.execute(
             f"select count(*) from '{day_file(orders, day(DUPLICATE_DAY))}' as d "
-            f"where d.order_id in (select order_id from '{day_file(orders, day(0))}')").fetchone()[0]
+            f"where d.order_id in (select order_id from '{day_file(orders, day(0))}')"
+        ).fetchone()[0]
         changed_customers = con.execute(
             f"select count(*) from '{day_file(archive / 'customers', day(0))}' where hash(customer_id) % 7 = 0"
         ).fetchone()[0]
