@@ -273,6 +273,8 @@ def test_daily_incremental_builds_equal_full_rebuilds(archive, tmp_path):
             assert not problems, f"{step.name} ({plan.describe()}): the incremental build differs:\n" + "\n".join(problems)
 
     # the duplicates of staged orders were judged against the staged rows, as a full build judges them
+    if not any(DUPLICATE_DAY in step.arrive for step in steps()):
+        return  # a capped local run that stopped before the duplicates arrived
     duplicate_file = str(day_file(raw / "orders", day(DUPLICATE_DAY)).resolve())
     con = duckdb.connect(str(daily_db), read_only=True)
     try:
