@@ -67,6 +67,8 @@ manifest: install
 # --- the two commands ----------------------------------------------------------
 # orchestration.run launches the Dagster job (`dg launch`) and, if the input or
 # configuration is refused, prints the reason as the last lines (no stack trace after it).
+# Daily builds are incremental (only new raw files are staged); `make run FULL_REFRESH=1`
+# lands and stages everything again (orchestration/incremental.py says when that is automatic).
 run: install
 	$(BIN)/python -m orchestration.run
 	$(BIN)/python -m orchestration.summary
@@ -96,8 +98,9 @@ fmt: install
 dev: install
 	$(DG) dev --host 127.0.0.1 --port $(DEV_PORT)
 
+# DAYS=n: a full build, then n daily incremental builds (orchestration/bench_incremental.py)
 bench: install
-	$(BIN)/python -m orchestration.bench --scale $(SCALE)
+	$(if $(DAYS),$(BIN)/python -m orchestration.bench_incremental --scale $(SCALE) --days $(DAYS),$(BIN)/python -m orchestration.bench --scale $(SCALE))
 
 clean:
 	rm -rf target logs .pytest_cache

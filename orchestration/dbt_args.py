@@ -1,14 +1,19 @@
 """The dbt command lines Dagster runs, as plain functions (unit-tested).
 
-Every model judges "as of" one date. Dagster always passes it explicitly as a
-dbt var, so a run records the date it used even when it came from the
-default (AS_OF_DATE, else today in UTC at run time).
+Every model judges "as of" one date. Dagster always passes it explicitly, so
+a run records the date it used even when it came from the default
+(AS_OF_DATE, else today in UTC at run time): to `dbt build` as the AS_OF_DATE
+environment variable (dbt_env), not as `--vars`. dbt re-parses the whole
+project whenever `--vars` differ from the last parse, but only the files that
+read an environment variable when that variable changes (macros/as_of_date.sql),
+so a daily build keeps dbt's partial parsing (`dbt source freshness` gets it
+the same way). `--vars '{"as_of_date": ...}'` still wins when given (the
+tests use it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from orchestration import settings
 
@@ -22,17 +27,18 @@ def resolve_as_of_date(configured: str | dt.date | None = None) -> dt.date:
     return settings.as_of_date()
 
 
-def dbt_vars(as_of_date: dt.date) -> dict[str, str]:
-    return {"as_of_date": as_of_date.isoformat()}
+def dbt_env(as_of_date: dt.date) -> dict[str, str]:
+    """The environment that carries the as-of date to `dbt build` (set over any AS_OF_DATE the user has)."""
+    return {"AS_OF_DATE": as_of_date.isoformat()}
 
 
-def vars_arg(as_of_date: dt.date) -> list[str]:
-    return ["--vars", json.dumps(dbt_vars(as_of_date), sort_keys=True)]
+def dbt_build_args(full_refresh: bool = False) -> list[str]:
+    """`dbt build` of the selection Dagster adds: seeds, models, their tests and unit tests.
 
-
-def dbt_build_args(as_of_date: dt.date) -> list[str]:
-    """`dbt build` of the selection Dagster adds: seeds, models, their tests and unit tests."""
-    return ["build", *vars_arg(as_of_date)]
+    full_refresh: rebuild the incremental models from scratch (the run's
+    landing chose the full path; orchestration.incremental).
+    """
+    return ["build", "--full-refresh"] if full_refresh else ["build"]
 
 
 def dbt_parse_args() -> list[str]:

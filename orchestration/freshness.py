@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from orchestration import settings
-from orchestration.dbt_args import vars_arg
+from orchestration.dbt_args import dbt_env
 
 RESULT_FILE = "orders_freshness.json"
 
@@ -55,12 +55,13 @@ def check_orders_freshness(as_of: dt.date, duckdb_path: Path) -> Freshness:
     """Run dbt's source freshness on raw.orders against duckdb_path; keep and return the verdict."""
     duckdb_path = Path(duckdb_path)
     target = duckdb_path.parent / ".dbt_freshness"
-    env = dict(os.environ, DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target), DUCKDB_PATH=str(duckdb_path))
+    env = dict(os.environ, DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target), DUCKDB_PATH=str(duckdb_path),
+               **dbt_env(as_of))
     dbt = str(Path(sys.executable).with_name("dbt"))
     output = target / "sources.json"
     output.unlink(missing_ok=True)
     command = [
-        dbt, "source", "freshness", "--select", "source:raw.orders", *vars_arg(as_of), "--output", str(output),
+        dbt, "source", "freshness", "--select", "source:raw.orders", "--output", str(output),
         "--profiles-dir", str(settings.PROJECT_DIR), "--project-dir", str(settings.PROJECT_DIR),
     ]  # fmt: skip
     completed = subprocess.run(command, env=env, cwd=settings.PROJECT_DIR, capture_output=True, text=True)

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import raw_csv, settings
+from orchestration import incremental, raw_csv, settings
 
 LOAD_LOG = "_load_log"
 REJECTED_LINES = "_rejected_lines"
@@ -206,7 +206,8 @@ def _parquet_select(entity: Entity, files: list[Path], con: duckdb.DuckDBPyConne
     )
 
 
-def _inspect_csv_files(entity: Entity, files: list[Path], declared: str | None) -> list[raw_csv.CsvFile]:
+def _inspect_csv_files(entity: Entity, files: list[Path], declared: str | None,
+                       refuse_header_only: bool = True) -> list[raw_csv.CsvFile]:
     inspected = []
     for path in files:
         try:
@@ -214,7 +215,7 @@ def _inspect_csv_files(entity: Entity, files: list[Path], declared: str | None) 
         except raw_csv.CsvRefused as error:
             text = str(error).replace("{entity}", entity.name).replace("{expected}", entity.describe())
             raise RawDataError(f"{entity.name}: {path} {text}") from error
-    if entity.required and all(f.header_only for f in inspected):
+    if refuse_header_only and entity.required and all(f.header_only for f in inspected):
         shown = files[0] if len(files) == 1 else files[0].parent
         raise RawDataError(
             f"{entity.name}: {shown} has a header but no rows. Export the {entity.name} again (the "
@@ -223,8 +224,8 @@ def _inspect_csv_files(entity: Entity, files: list[Path], declared: str | None) 
     return inspected
 
 
-def _land_csv(con: duckdb.DuckDBPyConnection, entity: Entity, table: str, csv_files: list[raw_csv.CsvFile],
-              work_dir: Path) -> list[tuple]:
+def _land_csv(con: duckdb.DuckDBPyConnection, entity: Entity, table: str,
+              csv_files: list[tuple[int, raw_csv.CsvFile]], work_dir: Path) -> list[tuple]:
     """Insert the files' rows into `table`; return its rejected lines as raw._rejected_lines rows.
 
     Runs outside the swap transaction, one autocommitted statement at a time,
@@ -234,9 +235,11 @@ def _land_csv(con: duckdb.DuckDBPyConnection, entity: Entity, table: str, csv_fi
     Row ids: the row's position in its file, plus 10^12 per file position in
     the folder (1..n for a single file); a rejected line's id is minus its
     file offset plus line number, so ids stay unique across both tables.
+    csv_files pairs each file with its position among all of the entity's
+    files, so an incremental landing numbers rows as a full one does.
     """
     rejected_rows: list[tuple] = []
-    for index, csv_file in enumerate(csv_files):
+    for index, csv_file in csv_files:
         offset = index * FILE_ROW_ID_STRIDE
         source = str(csv_file.path).replace("'", "''")
         rejects_table = f"_rejects_{entity.name}_{index}"
@@ -339,11 +342,31 @@ def parse_encodings(value: str) -> dict[str, str]:
 
 
 def land_raw_data(raw_dir: Path, duckdb_path: Path, encodings: dict[str, str] | None = None) -> dict[str, dict]:
-    """Load every entity of raw_dir into raw.<entity>; return per-entity metadata.
+    """Load every entity of raw_dir into raw.<entity> in full; return per-entity metadata.
 
     encodings: declared CSV encodings per entity (``"*"`` for all); by default
     from RAW_CSV_ENCODING. Undeclared files are detected (orchestration.raw_csv).
-    Refusals raise RawDataError before the database is changed.
+    Refusals raise RawDataError before the database is changed. The next dbt
+    build stages every file again (a full landing; see land_for_build).
+    """
+    return land_for_build(raw_dir, duckdb_path, settings.as_of_date(), True, encodings)[1]
+
+
+def land_for_build(
+    raw_dir: Path,
+    duckdb_path: Path,
+    as_of: dt.date,
+    full_refresh: bool = False,
+    encodings: dict[str, str] | None = None,
+) -> tuple[incremental.BuildPlan, dict[str, dict]]:
+    """Land raw_dir for a build as of `as_of`: in full, or only the files not staged yet.
+
+    orchestration.incremental.plan_build decides the path (full_refresh asks
+    for a full one); the plan is recorded in raw._landed_files and
+    raw._build_plan, where the staging models and the dbt step read it.
+    Incremental: CSV files already landed keep their rows and only new files
+    are parsed; Parquet stays a view over every file. Returns (plan,
+    per-entity metadata).
     """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
@@ -355,7 +378,7 @@ def land_raw_data(raw_dir: Path, duckdb_path: Path, encodings: dict[str, str] | 
         encodings = parse_encodings(settings.raw_csv_encoding())
 
     # Everything that can be refused is checked before the database is touched.
-    plans: dict[str, tuple[str | None, list[Path], list[raw_csv.CsvFile]]] = {}
+    found_files: dict[str, tuple[str | None, list[Path]]] = {}
     for entity in ENTITIES:
         found = find_entity_files(raw_dir, entity)
         if found is None:
@@ -365,12 +388,30 @@ def land_raw_data(raw_dir: Path, duckdb_path: Path, encodings: dict[str, str] | 
                     f"in {raw_dir}; {entity.describe()}. Put the orders export there, or set "
                     "RAW_DATA_DIR to the folder that has it."
                 )
-            plans[entity.name] = (None, [], [])
+            found_files[entity.name] = (None, [])
             continue
         fmt, files = found
-        files = [f.resolve() for f in files]
-        declared = encodings.get(entity.name) or encodings.get("*")
-        inspected = _inspect_csv_files(entity, files, declared) if fmt == "csv" else []
+        found_files[entity.name] = (fmt, [f.resolve() for f in files])
+    state = connect(Path(duckdb_path), read_only=True) if Path(duckdb_path).exists() else None
+    try:
+        plan = incremental.plan_build(
+            state, {name: files for name, (_, files) in found_files.items()}, as_of, raw_dir, full_refresh
+        )
+    finally:
+        if state is not None:
+            state.close()
+    # The files to parse now: all of them in a full landing, else the new ones.
+    plans: dict[str, tuple[str | None, list[Path], list[tuple[int, raw_csv.CsvFile]]]] = {}
+    for entity in ENTITIES:
+        fmt, files = found_files[entity.name]
+        new = set(plan.new_files.get(entity.name, []))
+        inspected: list[tuple[int, raw_csv.CsvFile]] = []
+        if fmt == "csv":
+            declared = encodings.get(entity.name) or encodings.get("*")
+            positions = [i for i, f in enumerate(files) if str(f) in new]
+            csv_files = _inspect_csv_files(entity, [files[i] for i in positions], declared,
+                                           refuse_header_only=plan.full_refresh)
+            inspected = list(zip(positions, csv_files, strict=True))
         plans[entity.name] = (fmt, files, inspected)
 
     with duckdb.connect() as scratch:
@@ -385,12 +426,13 @@ def land_raw_data(raw_dir: Path, duckdb_path: Path, encodings: dict[str, str] | 
     staged: list[str] = []
     try:
         # CSV (and empty entities) are parsed into raw.__landing_<entity> first,
-        # then swapped in with everything else in one transaction.
+        # then swapped in (full) or appended (incremental) with everything else
+        # in one transaction.
         con.execute("create schema if not exists raw")
         rejected: list[tuple] = []
         for entity in ENTITIES:
             fmt, _, csv_files = plans[entity.name]
-            if fmt == "parquet":
+            if fmt == "parquet" or (not plan.full_refresh and not csv_files):
                 continue
             table = f"raw.__landing_{entity.name}"
             staged.append(table)
@@ -400,35 +442,59 @@ def land_raw_data(raw_dir: Path, duckdb_path: Path, encodings: dict[str, str] | 
         loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         metas: dict[str, dict] = {}
         con.execute("begin transaction")
-        existing = con.execute(
-            "select table_name, table_type from information_schema.tables where table_schema = 'raw'"
-        ).fetchall()
-        for name, kind in existing:
-            if name in plans or name in (LOAD_LOG, REJECTED_LINES):
-                con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} raw.{name}")
+        if plan.full_refresh:
+            existing = con.execute(
+                "select table_name, table_type from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+            for name, kind in existing:
+                if name in plans or name in (LOAD_LOG, REJECTED_LINES):
+                    con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} raw.{name}")
+            con.execute(
+                f"create table raw.{REJECTED_LINES} (entity varchar, _raw_row_id bigint, _source_file varchar, "
+                "line_number bigint, raw_line varchar, reason varchar, detail varchar)"
+            )
         for entity in ENTITIES:
             fmt, files, csv_files = plans[entity.name]
             # Parquet is already typed and columnar: a view reads it in place (no
             # copy of millions of rows). CSV is parsed once, as text, into a table.
             if fmt == "parquet":
-                con.execute(f"create view raw.{entity.name} as {parquet_selects[entity.name]}")
-            else:
+                # (an entity that had no file was an empty table)
+                if con.execute(
+                    "select count(*) from information_schema.tables where table_schema = 'raw' "
+                    "and table_name = ? and table_type <> 'VIEW'", [entity.name]
+                ).fetchone()[0]:
+                    con.execute(f"drop table raw.{entity.name}")
+                con.execute(f"create or replace view raw.{entity.name} as {parquet_selects[entity.name]}")
+            elif plan.full_refresh:
                 con.execute(f"alter table raw.__landing_{entity.name} rename to {entity.name}")
+            elif csv_files:
+                # new files only: their rows join the rows landed before (a file
+                # staged by a failed build is replaced, not doubled)
+                sources = _quoted_list([c.path for _, c in csv_files])
+                con.execute(f"delete from raw.{entity.name} where _source_file in {sources}")
+                con.execute(f"delete from raw.{REJECTED_LINES} where _source_file in {sources}")
+                con.execute(f"insert into raw.{entity.name} select * from raw.__landing_{entity.name}")
+                con.execute(f"drop table raw.__landing_{entity.name}")
+            new_files = plan.new_files.get(entity.name, [])
+            rows = con.execute(f"select count(*) from raw.{entity.name}").fetchone()[0]
             metas[entity.name] = {
                 "files": [str(f) for f in files],
+                "new_files": len(new_files),
+                "new_rows": rows if plan.full_refresh else con.execute(
+                    f"select count(*) from raw.{entity.name} where _source_file in {_quoted_list(new_files)}"
+                ).fetchone()[0] if new_files else 0,
                 "format": fmt,
-                "rows": con.execute(f"select count(*) from raw.{entity.name}").fetchone()[0],
+                "rows": rows,
                 "rejected_lines": sum(1 for r in rejected if r[0] == entity.name),
-                "encodings": sorted({f.encoding for f in csv_files}),
+                "encodings": sorted({f.encoding for _, f in csv_files}),
             }
-        con.execute(
-            f"create table raw.{REJECTED_LINES} (entity varchar, _raw_row_id bigint, _source_file varchar, "
-            "line_number bigint, raw_line varchar, reason varchar, detail varchar)"
-        )
         if rejected:
             con.executemany(f"insert into raw.{REJECTED_LINES} values (?, ?, ?, ?, ?, ?, ?)", rejected)
+        for name in metas:
+            metas[name]["rejected_lines"] = con.execute(
+                f"select count(*) from raw.{REJECTED_LINES} where entity = ?", [name]).fetchone()[0]
         con.execute(
-            f"create table raw.{LOAD_LOG} (entity varchar, source_format varchar, source_files varchar, "
+            f"create or replace table raw.{LOAD_LOG} (entity varchar, source_format varchar, source_files varchar, "
             "rows bigint, rejected_lines bigint, loaded_at timestamp)"
         )
         con.executemany(
@@ -438,8 +504,9 @@ def land_raw_data(raw_dir: Path, duckdb_path: Path, encodings: dict[str, str] | 
                 for name, meta in metas.items()
             ],
         )
+        incremental.write_ledger(con, plan)
         con.execute("commit")
-        return metas
+        return plan, metas
     except Exception:
         try:
             con.execute("rollback")

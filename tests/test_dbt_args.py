@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
-from orchestration.dbt_args import dbt_build_args, dbt_env_defaults, dbt_parse_args, dbt_vars, resolve_as_of_date
+from orchestration.dbt_args import (
+    dbt_build_args,
+    dbt_env,
+    dbt_env_defaults,
+    dbt_parse_args,
+    resolve_as_of_date,
+)
 
 
-def test_build_args_pass_the_as_of_date_as_a_json_var():
-    args = dbt_build_args(dt.date(2024, 6, 30))
-    assert args == ["build", "--vars", '{"as_of_date": "2024-06-30"}']
-    assert json.loads(args[2]) == {"as_of_date": "2024-06-30"}
+def test_build_passes_the_as_of_date_in_the_environment_not_as_vars():
+    # a --vars that changes every day would make dbt re-parse the whole project every run
+    assert dbt_build_args() == ["build"]
+    assert dbt_env(dt.date(2024, 6, 30)) == {"AS_OF_DATE": "2024-06-30"}
+
+
+def test_full_refresh_rebuilds_the_incremental_models():
+    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
 
 
 def test_build_args_pad_single_digit_months_and_days():
-    assert dbt_vars(dt.date(2025, 1, 5)) == {"as_of_date": "2025-01-05"}
+    assert dbt_env(dt.date(2025, 1, 5)) == {"AS_OF_DATE": "2025-01-05"}
 
 
 def test_build_args_carry_no_selection_dagster_adds_its_own():
-    args = dbt_build_args(dt.date(2024, 1, 1))
+    args = dbt_build_args(full_refresh=True)
     assert not {"--select", "-s", "--exclude", "--target"} & set(args)
 
 

@@ -107,7 +107,7 @@ def test_no_raw_personal_data_beyond_staging(built):
 def test_malformed_as_of_date_fails_with_a_message(tmp_path):
     db = tmp_path / "x.duckdb"
     land_raw_data(FIXTURES / "raw_messy", db)
-    completed = run_dbt(["run", "--select", "stg_raw__orders_checked"], db, tmp_path / "target",
+    completed = run_dbt(["run", "--select", "stg_raw__orders_checked", "stg_raw__orders"], db, tmp_path / "target",
                         as_of="30/06/2024", check=False)
     assert completed.returncode != 0
     assert "AS_OF_DATE must be YYYY-MM-DD" in completed.stdout

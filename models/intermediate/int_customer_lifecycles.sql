@@ -77,7 +77,9 @@ joined as (
             when windowed_customers.counts_interactions then interaction_summaries.last_activity_at
             else order_summaries.last_order_at
         end as last_activity_at,
-        coalesce(order_summaries.purchase_gaps, 0) >= {{ var('rhythm_min_gaps') }} as has_own_rhythm
+        coalesce(order_summaries.purchase_gaps, 0) >= {{ var('rhythm_min_gaps') }} as has_own_rhythm,
+        next_stage_changes.next_stage_change_date,
+        next_stage_changes.next_stage_code
     from windowed_customers
     inner join current_stages
         on windowed_customers.merchant_id = current_stages.merchant_id
@@ -86,6 +88,8 @@ joined as (
         on windowed_customers.customer_key = order_summaries.customer_key
     left join interaction_summaries
         on windowed_customers.customer_key = interaction_summaries.customer_key
+    left join {{ ref('int_customer_next_stage_changes') }} as next_stage_changes
+        on windowed_customers.customer_key = next_stage_changes.customer_key
 
 ),
 
@@ -166,6 +170,9 @@ final as (
 
         ---------- dates and timestamps (UTC)
         stage_since,
+        -- the next stage change if nothing new arrives (int_customer_next_stage_changes)
+        next_stage_change_date,
+        {{ lifecycle_stage_name('next_stage_code') }} as next_stage,
         case
             when last_order_date is not null
                 then {{ add_days('last_order_date', 'cast(round(typical_gap_days) as integer)') }}

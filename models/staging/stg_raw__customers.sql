@@ -24,7 +24,7 @@ renamed as (
         phone_hash,
 
         ---------- booleans
-        is_after_as_of_date,
+        coalesce(cast(registered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
 
         ---------- dates and timestamps (UTC)
         registered_date,

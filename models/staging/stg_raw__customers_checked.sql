@@ -1,4 +1,10 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='raw_row_id',
+    on_schema_change='fail',
+    pre_hook="{{ reset_staging_after_full_landing('customers') }}"
+) }}
 
 {#
   Every raw customer row, parsed, with the reason it cannot be used (or null).
@@ -9,7 +15,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'customers') }}
+    {{ raw_rows_to_stage('customers') }}
 
 ),
 
@@ -53,7 +59,9 @@ validated as {{ materialized_cte() }} (
 
 ),
 
-{{ quarantine_duplicate_keys('validated', ['merchant_id', 'customer_id'], 'duplicate_customer_id') }}
+{{ with_staged_keys('validated', ['merchant_id', 'customer_id']) }},
+
+{{ quarantine_duplicate_keys('validated_with_staged', ['merchant_id', 'customer_id'], 'duplicate_customer_id') }}
 
 select
     raw_row_id,
@@ -65,8 +73,9 @@ select
     phone_hash,
     registered_at,
     cast(registered_at as date) as registered_date,
-    coalesce(cast(registered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
     quarantine_reason,
+    content_fingerprint,
     source_file,
     case when quarantine_reason is not null then raw_registered_at end as raw_registered_at
 from deduplicated
+where not is_already_staged

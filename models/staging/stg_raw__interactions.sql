@@ -24,7 +24,7 @@ renamed as (
         rating,
 
         ---------- booleans
-        is_after_as_of_date,
+        coalesce(cast(occurred_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
 
         ---------- dates and timestamps (UTC)
         occurred_date,

@@ -1,10 +1,16 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='raw_row_id',
+    on_schema_change='fail',
+    pre_hook="{{ reset_staging_after_full_landing('interactions') }}"
+) }}
 
 with
 
 source as (
 
-    select * from {{ source('raw', 'interactions') }}
+    {{ raw_rows_to_stage('interactions') }}
 
 ),
 
@@ -74,7 +80,9 @@ keyed as {{ materialized_cte() }} (
 
 ),
 
-{{ quarantine_duplicate_keys('keyed', ['dedupe_key'], 'duplicate_interaction_id') }}
+{{ with_staged_keys('keyed', ['dedupe_key']) }},
+
+{{ quarantine_duplicate_keys('keyed_with_staged', ['dedupe_key'], 'duplicate_interaction_id') }}
 
 select
     raw_row_id,
@@ -86,9 +94,11 @@ select
     cast(rating_value as integer) as rating,
     occurred_at,
     cast(occurred_at as date) as occurred_date,
-    coalesce(cast(occurred_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
     quarantine_reason,
+    dedupe_key,
+    content_fingerprint,
     source_file,
     case when quarantine_reason is not null then raw_rating end as raw_rating,
     case when quarantine_reason is not null then raw_occurred_at end as raw_occurred_at
 from deduplicated
+where not is_already_staged

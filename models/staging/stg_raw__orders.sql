@@ -28,7 +28,7 @@ renamed as (
 
         ---------- booleans
         order_status = 'completed' as is_completed,
-        is_after_as_of_date,
+        coalesce(cast(ordered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
 
         ---------- dates and timestamps (UTC)
         ordered_date,

@@ -1,16 +1,23 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='raw_row_id',
+    on_schema_change='fail',
+    pre_hook="{{ reset_staging_after_full_landing('orders') }}"
+) }}
 
 {#
   Every raw order row, parsed, with the reason it cannot be used (or null).
   stg_raw__orders and stg_raw__orders_quarantine split this table, so each raw
-  row lands in exactly one of them.
+  row lands in exactly one of them. Incremental: a run stages the rows of the
+  raw files not staged yet (macros/incremental_staging.sql).
 #}
 
 with
 
 source as (
 
-    select * from {{ source('raw', 'orders') }}
+    {{ raw_rows_to_stage('orders') }}
 
 ),
 
@@ -76,7 +83,9 @@ validated as {{ materialized_cte() }} (
 
 ),
 
-{{ quarantine_duplicate_keys('validated', ['order_id'], 'duplicate_order_id') }}
+{{ with_staged_keys('validated', ['order_id']) }},
+
+{{ quarantine_duplicate_keys('validated_with_staged', ['order_id'], 'duplicate_order_id') }}
 
 select
     raw_row_id,
@@ -91,10 +100,11 @@ select
     cast(cost * rate_to_reporting_currency as decimal(18, 2)) as cost_reporting,
     ordered_at,
     cast(ordered_at as date) as ordered_date,
-    coalesce(cast(ordered_at as date) > {{ as_of_date() }}, false) as is_after_as_of_date,
     quarantine_reason,
+    content_fingerprint,
     source_file,
     case when quarantine_reason is not null then raw_amount end as raw_amount,
     case when quarantine_reason is not null then raw_cost end as raw_cost,
     case when quarantine_reason is not null then raw_ordered_at end as raw_ordered_at
 from deduplicated
+where not is_already_staged

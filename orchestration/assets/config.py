@@ -11,6 +11,13 @@ class AsOfConfig(dg.Config):
         default="",
         description="YYYY-MM-DD the models judge as of. Empty: AS_OF_DATE, else today in UTC.",
     )
+    full_refresh: bool = Field(
+        default=False,
+        description=(
+            "Land and stage every raw file again and rebuild every incremental model, instead of the "
+            "incremental path (FULL_REFRESH=1 in the environment does the same)."
+        ),
+    )
 
 
 # DuckDB has one writer per file: every step that writes the working database

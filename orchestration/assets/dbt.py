@@ -33,9 +33,12 @@ from orchestration import settings
 from orchestration.assets.config import DUCKDB_POOL, AsOfConfig
 from orchestration.assets.freshness import BUILT_TODAY
 from orchestration.assets.metadata import with_build_metadata
-from orchestration.dbt_args import dbt_build_args, dbt_env_defaults, resolve_as_of_date
+from orchestration.dbt_args import dbt_build_args, dbt_env, dbt_env_defaults, resolve_as_of_date
+from orchestration.incremental import read_plan, record_success
 
 SEED_LAYER = "config"
+# Staging models that stage only the raw files not staged yet (macros/incremental_staging.sql).
+STAGED_INCREMENTALLY = ("stg_raw__orders_checked", "stg_raw__customers_checked", "stg_raw__interactions_checked")
 # Layers whose freshness the UI tracks (stale when the daily build has not run).
 FRESHNESS_LAYERS = ("marts",)
 
@@ -101,13 +104,49 @@ def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any]) -> dg.Ass
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: AsOfConfig):
         """`dbt build` of the selected seeds and models with their tests, as of the run's date."""
         as_of = resolve_as_of_date(config.as_of_date)
-        context.log.info(f"dbt build as of {as_of.isoformat()}")
+        duckdb_path = settings.duckdb_path()
+        # the path the landing chose (orchestration.incremental); no plan: full
+        plan = read_plan(duckdb_path) or {"path": "full_refresh", "reasons": "no landing plan in the database"}
+        full_refresh = plan["path"] == "full_refresh" or config.full_refresh
+        path = "full_refresh" if full_refresh else "incremental"
+        reasons = plan["reasons"] or ("the run config asked for it" if full_refresh else "")
+        context.log.info(f"dbt build as of {as_of.isoformat()}, {path}" + (f": {reasons}" if reasons else ""))
         # dagster-dbt reads the environment when the invocation is created.
-        with _env_defaults(dbt_env_defaults()):
-            invocation = dbt.cli(dbt_build_args(as_of), context=context)
-        yield from with_build_metadata(invocation.stream(), manifest, settings.duckdb_path(), as_of, context.log)
+        with _env_defaults(dbt_env_defaults()), _env_set(dbt_env(as_of)):
+            invocation = dbt.cli(dbt_build_args(full_refresh), context=context)
+        extra = {"build_path": path, "build_path_reasons": reasons}
+        for event in with_build_metadata(invocation.stream(), manifest, duckdb_path, as_of, context.log):
+            yield _with_metadata(event, extra)
+        # dbt succeeded: the landed files are staged, unless the selection left staging out
+        staging = {spec.key for spec in context.assets_def.specs if spec.key.path[-1] in STAGED_INCREMENTALLY}
+        if staging <= set(context.selected_asset_keys):
+            record_success(duckdb_path, as_of, settings.raw_data_dir())
+        else:
+            context.log.info("The incremental staging models were not all selected: the landed files stay unstaged.")
 
     return dbt_models
+
+
+def _with_metadata(event: Any, extra: Mapping[str, Any]) -> Any:
+    """The event with `extra` added to its metadata (materializations only)."""
+    if isinstance(event, (dg.Output, dg.AssetMaterialization)):
+        return event.with_metadata({**event.metadata, **extra})
+    return event
+
+
+@contextlib.contextmanager
+def _env_set(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, over the user's values."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def dbt_unique_id(spec: dg.AssetSpec) -> str:

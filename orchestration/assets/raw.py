@@ -21,17 +21,18 @@ from orchestration.assets.freshness import BUILT_TODAY
 from orchestration.config_check import check_configuration, raw_merchant_ids
 from orchestration.dbt_args import resolve_as_of_date
 from orchestration.freshness import check_orders_freshness
+from orchestration.incremental import LEDGER, full_refresh_requested
 from orchestration.landing import (
     ENTITIES,
     LOAD_LOG,
     REJECTED_LINES,
     RawDataError,
-    land_raw_data,
+    land_for_build,
     record_refusal,
 )
 
 RAW_SOURCE = "raw"
-RAW_TABLES: tuple[str, ...] = (*(entity.name for entity in ENTITIES), LOAD_LOG, REJECTED_LINES)
+RAW_TABLES: tuple[str, ...] = (*(entity.name for entity in ENTITIES), LOAD_LOG, REJECTED_LINES, LEDGER)
 
 
 def raw_asset_key(table: str) -> dg.AssetKey:
@@ -64,6 +65,8 @@ def _description(table: str) -> str:
         return "One row per raw entity of the last load: files read, row count, rejected lines, load time."
     if table == REJECTED_LINES:
         return "CSV lines of the last load that could not be parsed: file, line number, text, reason."
+    if table == LEDGER:
+        return "Every raw file of the last load (path, position, size, mtime, SHA-256) and whether a build staged it."
     entity = next(entity for entity in ENTITIES if entity.name == table)
     need = "required" if entity.required else "optional: an empty table when no file is given"
     return f"raw.{table}, landed from RAW_DATA_DIR ({need}); {entity.describe()}."
@@ -107,7 +110,9 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
         # Nonsense in seeds or vars stops the run before anything is rebuilt;
         # merchant overrides are checked against the merchants just landed.
         check_configuration(settings.PROJECT_DIR)
-        loaded = land_raw_data(raw_dir, duckdb_path)
+        plan, loaded = land_for_build(
+            raw_dir, duckdb_path, as_of, full_refresh=config.full_refresh or full_refresh_requested()
+        )
         check_configuration(settings.PROJECT_DIR, known_merchants=raw_merchant_ids(duckdb_path))
     except RawDataError as error:
         # The data contract message is the whole story: show it as the failure,
@@ -119,9 +124,13 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
             allow_retries=False,
         ) from error
 
+    # which path this build takes, and why (orchestration.incremental)
+    context.log.info(f"Build path: {plan.describe()}")
     common = {
         "raw_data_dir": dg.MetadataValue.path(str(raw_dir)),
         "raw_fingerprint": fingerprint or "",
+        "build_path": plan.path,
+        "build_path_reasons": dg.MetadataValue.json(plan.reasons),
     }
     for table, meta in loaded.items():
         yield dg.MaterializeResult(
@@ -132,11 +141,18 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
                 "rejected_lines": meta["rejected_lines"],
                 "format": meta["format"] or "none (no file: empty table)",
                 "files": dg.MetadataValue.json(meta["files"]),
+                "new_files": meta["new_files"],
+                "new_rows": meta["new_rows"],
             },
         )
     yield dg.MaterializeResult(
         asset_key=raw_asset_key(REJECTED_LINES),
         metadata={**common, "dagster/row_count": sum(meta["rejected_lines"] for meta in loaded.values())},
+    )
+    yield dg.MaterializeResult(
+        asset_key=raw_asset_key(LEDGER),
+        metadata={**common, "dagster/row_count": len(plan.files),
+                  "new_files": sum(len(paths) for paths in plan.new_files.values())},
     )
     yield dg.MaterializeResult(
         asset_key=raw_asset_key(LOAD_LOG),

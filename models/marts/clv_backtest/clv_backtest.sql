@@ -24,12 +24,12 @@ grouped as (
         count(predicted_holdout_purchases) as customers_scored,
         avg(case when predicted_holdout_purchases is not null then holdout_purchases end)
             as actual_holdout_purchases,
-        avg(predicted_holdout_purchases) as predicted_holdout_purchases,
+        {{ exact_avg('predicted_holdout_purchases') }} as predicted_holdout_purchases,
         count(case when expected_avg_order_value is not null and has_holdout_purchase then 1 end)
             as holdout_buyers_scored,
-        avg(case when expected_avg_order_value is not null then holdout_spend_per_purchase end)
+        {{ exact_avg('case when expected_avg_order_value is not null then holdout_spend_per_purchase end') }}
             as actual_holdout_spend,
-        avg(case when has_holdout_purchase then expected_avg_order_value end) as predicted_holdout_spend,
+        {{ exact_avg('case when has_holdout_purchase then expected_avg_order_value end') }} as predicted_holdout_spend,
         string_agg(distinct bg_nbd_segment, ', ' order by bg_nbd_segment) as bg_nbd_fit_segments,
         string_agg(distinct gamma_gamma_segment, ', ' order by gamma_gamma_segment) as gamma_gamma_fit_segments,
         min(time_unit) as time_unit,

@@ -22,8 +22,8 @@ grouped as (
         {{ clv_rollup_segment('industry', 'merchant_id') }} as segment,
         p_alive_decile,
         count(*) as customers_scored,
-        avg(p_alive) as mean_p_alive,
-        avg(holdout_purchase_probability) as predicted_share_buying,
+        {{ exact_avg('p_alive') }} as mean_p_alive,
+        {{ exact_avg('holdout_purchase_probability') }} as predicted_share_buying,
         avg(case when has_holdout_purchase then 1.0 else 0.0 end) as actual_share_buying,
         min(calibration_end_date) as calibration_end_date,
         min(as_of_date) as as_of_date
