@@ -91,8 +91,8 @@ def build_env(monkeypatch, tmp_path) -> dict[str, Path]:
 # that several modules share is made once per run, under a file lock (below).
 # Slow modules are sent first, so the two workers finish together instead of
 # one waiting on a long module started last.
-SLOW_FIRST = ("test_staging_build", "test_stage_history_property", "test_superset", "test_run_refusal",
-              "test_clv_pipeline_cdnow", "test_dagster_dev", "test_raw_input_staging", "test_materialize",
+SLOW_FIRST = ("test_incremental_contract", "test_staging_build", "test_stage_history_property", "test_superset",
+              "test_run_refusal", "test_clv_pipeline_cdnow", "test_dagster_dev", "test_raw_input_staging", "test_materialize",
               "test_semantic_layer", "test_freshness", "test_landing_property", "test_clv_backtest_cdnow",
               "test_clv_cdnow", "test_published_file_clients")
 
