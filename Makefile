@@ -92,8 +92,9 @@ fmt: install
 dev: install
 	$(DG) dev --host 127.0.0.1 --port $(DEV_PORT)
 
+# BENCH_ARGS: --shape orders-only, --make-run (see orchestration/bench.py)
 bench: install
-	$(BIN)/python -m orchestration.bench --scale $(SCALE)
+	$(BIN)/python -m orchestration.bench --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf target logs .pytest_cache
