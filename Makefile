@@ -98,9 +98,10 @@ fmt: install
 dev: install
 	$(DG) dev --host 127.0.0.1 --port $(DEV_PORT)
 
-# DAYS=n: a full build, then n daily incremental builds (orchestration/bench_incremental.py)
+# DAYS=n: a full build, then n daily incremental builds (orchestration/bench_incremental.py);
+# BENCH_ARGS: --shape orders-only, --make-run (see orchestration/bench.py)
 bench: install
-	$(if $(DAYS),$(BIN)/python -m orchestration.bench_incremental --scale $(SCALE) --days $(DAYS),$(BIN)/python -m orchestration.bench --scale $(SCALE))
+	$(if $(DAYS),$(BIN)/python -m orchestration.bench_incremental --scale $(SCALE) --days $(DAYS),$(BIN)/python -m orchestration.bench --scale $(SCALE) $(BENCH_ARGS))
 
 clean:
 	rm -rf target logs .pytest_cache

@@ -4,7 +4,12 @@ Everything goes under data/bench/ (its own raw folder, database and dbt target
 folder), so a benchmark never touches the demo database. Figures printed:
 demo-data generation time, landing time, the wall time of seeds, models and
 tests (run as separate dbt commands), per-model times from dbt's
-run_results.json, and peak memory (RSS). There are no assertions: the numbers
+run_results.json summed per layer (staging, intermediate, marts, audit) and
+for the CLV fits, publishing, and peak memory (RSS); with ``--make-run``, also
+the whole ``make run`` (Dagster job and summary) on the same data. Shapes:
+``demo`` (orders, customers, merchants, interactions, costs) and
+``orders-only`` (the same orders file alone: customers derived from their
+orders, no merchants or interactions). There are no assertions: the numbers
 go in the closing notes.
 """
 
@@ -22,6 +27,7 @@ from pathlib import Path
 
 from orchestration import settings
 from orchestration.landing import land_raw_data
+from orchestration.publish import publish
 
 
 def _peak_rss_mb(who: int) -> float:
@@ -42,28 +48,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", default="", help="AS_OF_DATE (default: the data's end date)")
     parser.add_argument("--seed", type=int, default=settings.DEMO_SEED)
     parser.add_argument("--select", default="", help="optional dbt --select (default: everything)")
+    parser.add_argument("--shape", choices=("demo", "orders-only"), default="demo",
+                        help="demo: every entity; orders-only: the demo orders file alone")
+    parser.add_argument("--make-run", action="store_true",
+                        help="also time the whole `make run` (Dagster job + summary) on the same data")
     args = parser.parse_args(argv)
 
     bench_dir = settings.PROJECT_DIR / "data" / "bench"
-    raw_dir = bench_dir / f"raw_{args.scale}"
-    db_path = bench_dir / f"bench_{args.scale}.duckdb"
-    target_dir = bench_dir / f"target_{args.scale}"
+    demo_dir = bench_dir / f"raw_{args.scale}"
+    suffix = "" if args.shape == "demo" else "_orders_only"
+    raw_dir = bench_dir / f"raw_{args.scale}{suffix}"
+    db_path = bench_dir / f"bench_{args.scale}{suffix}.duckdb"
+    target_dir = bench_dir / f"target_{args.scale}{suffix}"
     end_date = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date(2026, 11, 1)
     as_of = end_date.isoformat()
 
-    print(f"Benchmark: {args.scale:,} orders, as of {as_of}")
+    print(f"Benchmark: {args.scale:,} orders ({args.shape} shape), as of {as_of}")
     print(f"  raw data : {raw_dir}\n  database : {db_path}\n")
 
     totals: dict[str, float] = {}
-    if not (raw_dir / "orders.parquet").exists():
+    if not (demo_dir / "orders.parquet").exists():
         from orchestration.demo_data import generate
 
         counts, totals["generate"] = _timed(
-            "generate demo data", lambda: generate(raw_dir, args.scale, end_date, args.seed)
+            "generate demo data", lambda: generate(demo_dir, args.scale, end_date, args.seed)
         )
         print("  rows: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
     else:
         print("generate demo data            (reusing existing files)")
+    if args.shape == "orders-only" and not (raw_dir / "orders.parquet").exists():
+        raw_dir.mkdir(parents=True, exist_ok=True)
+        (raw_dir / "orders.parquet").symlink_to((demo_dir / "orders.parquet").resolve())
 
     if db_path.exists():
         db_path.unlink()
@@ -104,16 +119,23 @@ def main(argv: list[str] | None = None) -> int:
     print("\nPer model (wall seconds, slowest first):")
     for r in sorted(models, key=lambda r: -r["execution_time"]):
         print(f"  {r['unique_id'].split('.')[-1]:<44} {r['execution_time']:>7.2f}")
+    nodes = json.loads((target_dir / "manifest.json").read_text())["nodes"]
     layer_totals: dict[str, float] = {}
-    for r in models:
-        layer = r["unique_id"].split(".")[-1].split("_")[0]
+    for r in models:   # the layer is the model's folder: models/<layer>/...
+        path = nodes.get(r["unique_id"], {}).get("original_file_path", "")
+        layer = path.split("/")[1] if path.count("/") >= 2 else "other"
         layer_totals[layer] = layer_totals.get(layer, 0.0) + r["execution_time"]
-    print("\nSum of model times by prefix: " + ", ".join(f"{k}={v:.1f}s" for k, v in sorted(layer_totals.items())))
+    print("\nModel time per layer (summed per node; two run at once): "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(layer_totals.items())))
+    fits = [r for r in models if r["unique_id"].split(".")[-1] in ("int_clv_fits", "int_clv_backtest_fits")]
+    print("CLV fits: " + ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f} s" for r in fits))
     print(f"Tests: {len(tests)} ran, {sum(r['execution_time'] for r in tests):.1f} s in all; "
           f"seeds {sum(r['execution_time'] for r in seeds):.1f} s")
+    published, totals["publish"] = _timed_quiet(lambda: publish(db_path, db_path.with_name(db_path.stem + "_marts.duckdb")))
+    print(f"Publish: {len(published)} tables copied in {totals['publish']:.1f} s")
     print(f"\nWall: land {totals['land']:.1f} s + seeds {totals['seed']:.1f} s + models {totals['run']:.1f} s "
-          f"= {totals['land'] + totals['seed'] + totals['run']:.1f} s to fresh marts; tests {totals['test']:.1f} s more")
-    nodes = json.loads((target_dir / "manifest.json").read_text())["nodes"]
+          f"= {totals['land'] + totals['seed'] + totals['run']:.1f} s to fresh marts; tests {totals['test']:.1f} s, "
+          f"publish {totals['publish']:.1f} s more")
     python_models = [r for r in models if nodes.get(r["unique_id"], {}).get("language") == "python"]
     if python_models:
         python_seconds = sum(r["execution_time"] for r in python_models)
@@ -133,6 +155,34 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label}: {sum(r['execution_time'] for r in chosen):.1f} s over {len(chosen)} models "
                   "(summed per node)")
     print(f"Peak RSS: generate + land (this process) {land_rss:,.0f} MB; largest dbt step {dbt_rss:,.0f} MB")
+    if args.make_run:
+        return _time_make_run(raw_dir, bench_dir / f"make_run_{args.scale}{suffix}.duckdb", as_of)
+    return 0
+
+
+def _timed_quiet(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def _time_make_run(raw_dir: Path, db_path: Path, as_of: str) -> int:
+    """`make run`'s two steps (the Dagster job, then the summary) on the bench data, with wall
+    time and the peak RSS of the largest process (the job's process runs dbt's Python models)."""
+    env = dict(os.environ, RAW_DATA_DIR=str(raw_dir), DUCKDB_PATH=str(db_path), AS_OF_DATE=as_of,
+               PUBLISH_PATH=str(db_path.with_name(db_path.stem + "_marts.duckdb")))
+    env.pop("DBT_TARGET_PATH", None)
+    print("\nmake run (dg launch --job build_everything, then the summary):")
+    start = time.perf_counter()
+    for module in ("orchestration.run", "orchestration.summary"):
+        completed = subprocess.run([sys.executable, "-m", module], env=env, capture_output=True, text=True)
+        if completed.returncode != 0:
+            print(completed.stdout[-3000:] + completed.stderr[-3000:])
+            print(f"{module} failed", file=sys.stderr)
+            return completed.returncode
+    seconds = time.perf_counter() - start
+    print(f"make run                     {seconds:>8.1f} s wall; peak RSS {_peak_rss_mb(resource.RUSAGE_CHILDREN):,.0f} MB "
+          "(largest process so far)")
     return 0
 
 

@@ -7,7 +7,10 @@ production:
 
 * the ``dg`` CLI (``make dev`` = ``dg dev``, ``make run`` = ``dg launch``,
   ``dg check defs``): ``prepare_manifest_if_dev()`` runs ``dbt parse`` when the
-  definitions are built, so edits to models show up on reload;
+  definitions are built and something dbt reads changed since the last parse
+  (a project file, an environment variable the project reads, dbt itself), so
+  edits to models show up on reload while the several loads of one
+  ``dg launch`` parse at most once;
 * a production deployment (``dagster-webserver``/``dagster-daemon`` with a
   workspace, no dev CLI): the manifest is built ahead of time with
   ``dbt parse --profiles-dir . --project-dir .`` (``make manifest``); loading
@@ -25,10 +28,13 @@ tests and parallel checkouts do not overwrite each other's files.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +143,59 @@ def build_dbt_project() -> DbtProject:
     )
 
 
-def prepare_manifest_if_dev(project: DbtProject) -> None:
-    """Under the dev CLIs (`dg dev`, `dg launch`, `dg check defs`, `dagster dev`), parse the project now.
+# What dbt reads when it parses, besides the folders dbt_project.yml names.
+_PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "selectors.yml")
+_PATH_KEYS = {"model-paths": ["models"], "seed-paths": ["seeds"], "macro-paths": ["macros"],
+              "test-paths": ["tests"], "snapshot-paths": ["snapshots"], "analysis-paths": ["analyses"],
+              "docs-paths": []}
+_ENV_VAR = re.compile(r"env_var\(\s*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]")
 
+
+def parse_inputs_fingerprint(project_dir: Path, manifest_path: Path) -> str:
+    """A digest of everything a ``dbt parse`` of ``project_dir`` depends on.
+
+    The content of dbt_project.yml, profiles.yml and every file in the folders
+    dbt_project.yml names (models, seeds, macros, tests ...), the values of the
+    environment variables those files read with ``env_var()`` (DUCKDB_PATH
+    names the database in the manifest, DBT_TARGET picks the profile ...), the
+    dbt-core and dbt-duckdb versions, and the manifest's own size and time (a
+    later dbt command in the same target folder rewrites it, with its own
+    ``--vars``).
+    """
+    import yaml
+
+    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
+    files = [project_dir / name for name in _PROJECT_FILES if (project_dir / name).is_file()]
+    for key, default in _PATH_KEYS.items():
+        for folder in config.get(key, default) or []:
+            root = project_dir / folder
+            if root.is_dir():
+                files += sorted(path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    digest, names = hashlib.sha256(), {"DBT_TARGET"}
+    for path in files:
+        content = path.read_bytes()
+        digest.update(f"{path.relative_to(project_dir)}\0{len(content)}\0".encode())
+        digest.update(content)
+        names.update(_ENV_VAR.findall(content.decode("utf-8", errors="replace")))
+    environment = {name: os.environ.get(name) for name in sorted(names)}
+    versions = {package: version(package) for package in ("dbt-core", "dbt-duckdb")}
+    stat = manifest_path.stat() if manifest_path.exists() else None
+    manifest = [stat.st_size, stat.st_mtime_ns] if stat else None
+    digest.update(json.dumps([environment, versions, manifest], sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _fingerprint_path(project: DbtProject) -> Path:
+    return project.manifest_path.with_name("manifest_inputs.sha256")
+
+
+def prepare_manifest_if_dev(project: DbtProject) -> None:
+    """Under the dev CLIs (`dg dev`, `dg launch`, `dg check defs`, `dagster dev`), parse the project
+    now, unless the manifest in the target folder was parsed from exactly what the project holds now.
+
+    The check (:func:`parse_inputs_fingerprint`, written beside the manifest
+    after each parse) costs milliseconds; ``dbt parse`` costs seconds even when
+    nothing changed, and ``dg launch`` loads the definitions five times per run.
     dagster-dbt's own ``prepare_if_dev`` runs whatever `dbt` is first on PATH;
     this runs the dbt installed beside this Python instead, without touching
     PATH. Outside the dev CLIs it does nothing: production uses the manifest
@@ -147,8 +203,13 @@ def prepare_manifest_if_dev(project: DbtProject) -> None:
     """
     if not using_dagster_dev():
         return
+    stamp = _fingerprint_path(project)
+    if (project.manifest_path.exists() and stamp.exists()
+            and stamp.read_text().strip() == parse_inputs_fingerprint(Path(project.project_dir), project.manifest_path)):
+        return
     from dagster_dbt import DbtCliResource
 
     DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
         ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
     ).wait()
+    stamp.write_text(parse_inputs_fingerprint(Path(project.project_dir), project.manifest_path) + "\n")

@@ -5,8 +5,10 @@ One row per ok fit of int_clv_fits x pair of its parameters (segment, model,
 parameter, other_parameter, covariance); standard_error is filled on the
 diagonal rows (other_parameter = parameter). The segment's customers are
 rebuilt from int_customers_clv_summary by the fits' segment names ('all',
-industry, 'industry/merchant_id'), in the fit's time unit; see
-orchestration.clv.uncertainty for the method. A fit whose likelihood is not
+industry, 'industry/merchant_id'), in the fit's time unit, and where the fit saw a
+sample (a segment above var clv_fit_max_customers), the same sample
+(orchestration.clv.sampling), so the standard errors are those of the fit as
+made; see orchestration.clv.uncertainty for the method. A fit whose likelihood is not
 curved at its point (a flat or saddle point) gets no rows, and
 marts.clv_model_fits shows a NULL standard error for it.
 """
@@ -20,6 +22,7 @@ COLUMNS = {"segment": "string", "model": "string", "parameter": "string", "other
 
 def model(dbt, session):
     from orchestration.clv import DAYS_PER_UNIT, normalize_time_unit
+    from orchestration.clv.sampling import capped_rows, max_customers_setting, sample_keys
     from orchestration.clv.uncertainty import (
         BG_NBD_PARAMETERS,
         GAMMA_GAMMA_PARAMETERS,
@@ -34,10 +37,12 @@ def model(dbt, session):
     summary = (
         dbt.ref("int_customers_clv_summary")
         .filter("t_days > 0")
-        .project("industry, merchant_id, frequency, recency_days, t_days, monetary_value")
+        .project("industry, merchant_id, customer_id, frequency, recency_days, t_days, monetary_value")
         .order("industry, merchant_id, frequency, recency_days, t_days, monetary_value")
         .df()
     )
+    cap = max_customers_setting(dbt.config.get("fit_max_customers"))
+    keys = None
     industry = summary["industry"].astype(str).to_numpy(dtype=object)
     merchant = (summary["industry"].astype(str) + "/" + summary["merchant_id"].astype(str)).to_numpy(dtype=object)
     x = summary["frequency"].to_numpy(dtype=float)
@@ -52,6 +57,11 @@ def model(dbt, session):
             members = industry == segment
         else:
             members = merchant == segment
+        members = np.flatnonzero(members)
+        if cap is not None and len(members) > cap:
+            if keys is None:
+                keys = sample_keys([summary["merchant_id"].tolist(), summary["customer_id"].tolist()])
+            members = capped_rows(members, keys, cap)
         if kind == "bg_nbd":
             names = BG_NBD_PARAMETERS
             days = DAYS_PER_UNIT[normalize_time_unit(rows["time_unit"].iloc[0])]

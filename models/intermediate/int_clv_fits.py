@@ -27,4 +27,5 @@ def model(dbt, session):
         min_customers=dbt.config.get("min_customers"),
         min_repeat_buyers=dbt.config.get("min_repeat_buyers"),
         flat_priors=dbt.config.get("flat_priors"),
+        max_customers=dbt.config.get("fit_max_customers"),
     )

@@ -24,9 +24,12 @@ def config_flag(value) -> bool:
 
 
 def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_customers, min_repeat_buyers,
-                flat_priors) -> pd.DataFrame:
-    """Fit every segment of a summary relation (industry, merchant_id, frequency,
-    recency_days, t_days, monetary_value and ``as_of_column``); the long fits table.
+                flat_priors, max_customers) -> pd.DataFrame:
+    """Fit every segment of a summary relation (industry, merchant_id, customer_id,
+    frequency, recency_days, t_days, monetary_value and ``as_of_column``); the long
+    fits table. A segment larger than ``max_customers`` (var clv_fit_max_customers)
+    is fitted on a sample drawn from (merchant_id, customer_id), see
+    :mod:`orchestration.clv.sampling`.
 
     The summary is read in a fixed order: DuckDB scans in parallel without
     preserving insertion order, and a different row order changes the
@@ -36,11 +39,12 @@ def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_custo
     categoricals: ~15x faster than ``.df()``'s per-row Python strings at a
     million customers. An empty summary gives a typed empty table.
     """
+    from orchestration.clv.sampling import max_customers_setting
     from orchestration.clv.segments import fit_segments
 
     summary = (
         summary_relation
-        .project("industry, merchant_id, frequency, recency_days as recency, t_days as T, "
+        .project("industry, merchant_id, customer_id, frequency, recency_days as recency, t_days as T, "
                  f"monetary_value, {as_of_column}")
         .order("industry, merchant_id, frequency, recency, T, monetary_value")
         .to_arrow_table()
@@ -53,10 +57,12 @@ def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_custo
     fits = fit_segments(
         summary,
         segment_cols=("industry", "merchant_id"),
+        customer_cols=("merchant_id", "customer_id"),
         fit_time_unit=str(fit_time_unit),
         min_customers=int(min_customers),
         min_repeat_buyers=int(min_repeat_buyers),
         fitted_as_of=summary[as_of_column].iloc[0],
         flat_priors=config_flag(flat_priors),
+        max_customers=max_customers_setting(max_customers) or 0,
     )
     return fits.astype(FIT_DTYPES)

@@ -20,6 +20,7 @@ import pyarrow as pa
 from orchestration.clv.defaults import clv_setting
 from orchestration.clv.fitter import fit_bgnbd, fit_gamma_gamma
 from orchestration.clv.predictions import to_monthly_discount_rate
+from orchestration.clv.sampling import capped_rows, max_customers_setting, sample_keys
 from orchestration.clv.scoring import ROOT_SEGMENT, SCORE_SCHEMA, score_customers, valid_summary_rows
 from orchestration.clv.statuses import (
     STATUS_NOT_NEEDED,
@@ -58,6 +59,7 @@ def fit_and_predict_segments(
     monthly_discount_rate: float | None = None,
     fitted_as_of: dt.date | None = None,
     flat_priors: bool | None = None,
+    max_customers: int | None = None,
 ) -> SegmentResult:
     """Fit BG/NBD and Gamma-Gamma per segment and predict every customer.
 
@@ -80,6 +82,10 @@ def fit_and_predict_segments(
     ``not_needed``. A segment holding exactly the customers of one segment
     below it reuses that fit. ``all`` has no thresholds beyond the fit
     functions' floor of 10 repeat buyers (there is nothing to pool with).
+    A segment with more valid customers than ``max_customers`` (default: var
+    ``clv_fit_max_customers``; 0 = no cap) is fitted on that many of them,
+    drawn by :mod:`orchestration.clv.sampling` from ``customer_cols``; every
+    customer is still scored.
 
     Returns a :class:`SegmentResult`:
 
@@ -105,7 +111,8 @@ def fit_and_predict_segments(
     tree = _fit_tree(summary, segment_cols, clv_setting(fit_time_unit, "clv_fit_time_unit"),
                      clv_setting(min_customers, "clv_min_customers"),
                      clv_setting(min_repeat_buyers, "clv_min_repeat_buyers"),
-                     clv_setting(flat_priors, "clv_flat_priors"))
+                     clv_setting(flat_priors, "clv_flat_priors"),
+                     max_customers_setting(clv_setting(max_customers, "clv_fit_max_customers")), customer_cols)
     fits = tree.fitter.table(_as_date(fitted_as_of))
     keys = summary[list(customer_cols) + list(segment_cols)].reset_index(drop=True)
     # the summary in days, as the SQL summary gives it, for the one scoring path
@@ -134,17 +141,21 @@ def fit_segments(
     summary: pd.DataFrame,
     *,
     segment_cols: Sequence[str] = ("industry", "merchant"),
+    customer_cols: Sequence[str] = ("customer_id",),
     fit_time_unit: str | None = None,
     min_customers: int | None = None,
     min_repeat_buyers: int | None = None,
     fitted_as_of: dt.date | None = None,
     flat_priors: bool | None = None,
+    max_customers: int | None = None,
 ) -> pd.DataFrame:
-    """The ``fits`` table of :func:`fit_and_predict_segments`, without scoring anybody."""
+    """The ``fits`` table of :func:`fit_and_predict_segments`, without scoring anybody
+    (``customer_cols`` are read only when a segment is larger than ``max_customers``)."""
     tree = _fit_tree(summary, segment_cols, clv_setting(fit_time_unit, "clv_fit_time_unit"),
                      clv_setting(min_customers, "clv_min_customers"),
                      clv_setting(min_repeat_buyers, "clv_min_repeat_buyers"),
-                     clv_setting(flat_priors, "clv_flat_priors"))
+                     clv_setting(flat_priors, "clv_flat_priors"),
+                     max_customers_setting(clv_setting(max_customers, "clv_fit_max_customers")), customer_cols)
     return tree.fitter.table(_as_date(fitted_as_of))
 
 
@@ -158,7 +169,8 @@ class _Tree:
     chosen: dict            # model -> per-row segment path used, or None
 
 
-def _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_buyers, flat_priors) -> _Tree:
+def _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_buyers, flat_priors,
+              max_customers=None, customer_cols=()) -> _Tree:
     unit = normalize_time_unit(fit_time_unit)
     segment_cols = list(segment_cols)
     n_rows = len(summary)
@@ -173,6 +185,7 @@ def _fit_tree(summary, segment_cols, fit_time_unit, min_customers, min_repeat_bu
     levels = [ROOT_SEGMENT, *segment_cols]
     fitter = _SegmentFitter(x, t_x, t_cal, money, valid, unit, min_customers, min_repeat_buyers,
                             flat_priors)
+    fitter.cap(max_customers, lambda: _sample_keys(summary, customer_cols))
 
     # bottom-up: a row is "covered" for a model once a segment on its path has an ok fit;
     # a segment is fitted for a model only while some of its valid rows are uncovered
@@ -198,6 +211,19 @@ class _SegmentFitter:
         self.unit, self.flat_priors = unit, flat_priors
         self.min_customers, self.min_repeat_buyers = min_customers, min_repeat_buyers
         self.fits: dict[str, dict] = {}          # path -> {"level", "n_valid", "bg_nbd", "gamma_gamma"}
+        self.max_customers, self._keys, self._key_source = None, None, None
+
+    def cap(self, max_customers: int | None, key_source) -> None:
+        """Fit a segment on at most ``max_customers`` of its valid rows (orchestration.clv.sampling);
+        ``key_source()`` gives every row's sampling key, computed once, when a segment first needs it."""
+        self.max_customers, self._key_source = max_customers, key_source
+
+    def _fitted_rows(self, rows: np.ndarray) -> np.ndarray:
+        if self.max_customers is None or len(rows) <= self.max_customers:
+            return rows
+        if self._keys is None:
+            self._keys = self._key_source()
+        return capped_rows(rows, self._keys, self.max_customers)
 
     def fit(self, path: str, level: str, rows: np.ndarray, needed: dict[str, bool], *,
             child: str | None, is_root: bool) -> None:
@@ -222,7 +248,7 @@ class _SegmentFitter:
                 entry[model] = self._skipped(model, STATUS_NOT_NEEDED, n, n_repeat, spenders,
                                              "every customer has an ok fit in a finer segment")
             elif is_root:
-                entry[model] = self._attempt(model, rows, min_repeat_buyers=10)
+                entry[model] = self._attempt(model, self._fitted_rows(rows), min_repeat_buyers=10)
             elif n < self.min_customers:
                 entry[model] = self._skipped(model, STATUS_TOO_FEW_CUSTOMERS, n, n_repeat, spenders,
                                              f"{n} customers < min_customers {self.min_customers}")
@@ -235,7 +261,7 @@ class _SegmentFitter:
                                              f"{spenders} repeat buyers with spend < min_repeat_buyers "
                                              f"{self.min_repeat_buyers}")
             else:
-                entry[model] = self._attempt(model, rows, min_repeat_buyers=1)
+                entry[model] = self._attempt(model, self._fitted_rows(rows), min_repeat_buyers=1)
         self.fits[path] = entry
 
     def _attempt(self, model: str, rows, *, min_repeat_buyers: int):
@@ -273,6 +299,15 @@ class _SegmentFitter:
         table["log_likelihood"] = table["log_likelihood"].astype(float)
         table["n_customers"] = table["n_customers"].astype("int64")
         return table
+
+
+def _sample_keys(summary: pd.DataFrame, customer_cols: Sequence[str]) -> np.ndarray:
+    missing = [col for col in customer_cols if col not in summary.columns]
+    if not customer_cols or missing:
+        raise ValueError(f"a segment is larger than the CLV fit cap, and drawing its sample needs the customer "
+                         f"key columns {list(customer_cols) or '(none given)'}; missing from the summary: "
+                         f"{missing}. Pass customer_cols, or max_customers=0 for no cap.")
+    return sample_keys([summary[col].tolist() for col in customer_cols])
 
 
 def _unit_factors(units: pd.Series, to_unit: str) -> np.ndarray:
