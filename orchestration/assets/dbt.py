@@ -76,19 +76,9 @@ translator = LifecycleTranslator(
 )
 
 
-@contextlib.contextmanager
-def _env_defaults(defaults: Mapping[str, str]) -> Iterator[None]:
+def _env_defaults(defaults: Mapping[str, str]) -> contextlib.AbstractContextManager[None]:
     """Set environment variables the user has not set (or set empty), for the block."""
-    saved = {name: os.environ.get(name) for name in defaults if not os.environ.get(name, "").strip()}
-    os.environ.update({name: defaults[name] for name in saved})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return _env_set({name: value for name, value in defaults.items() if not os.environ.get(name, "").strip()})
 
 
 def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any]) -> dg.AssetsDefinition:
