@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from orchestration import incremental, settings
-from orchestration.daily_files import split_daily
+from orchestration.daily_files import arrive_day, split_daily
 from orchestration.landing import land_for_build
 
 END_DATE = dt.date(2026, 11, 1)
@@ -35,17 +35,6 @@ END_DATE = dt.date(2026, 11, 1)
 
 def _peak_rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0  # Linux reports KiB
-
-
-def _link_day(daily: Path, live: Path, day: dt.date, with_undated: bool) -> None:
-    """Put a day's files (and, with the history, the single-file entities) into the live folder."""
-    for source in sorted(daily.rglob("*.parquet")):
-        relative = source.relative_to(daily)
-        dated = relative.parent != Path(".")
-        if (dated and source.stem == day.isoformat()) or (not dated and with_undated):
-            target = live / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, target)
 
 
 def _build(raw: Path, db: Path, target: Path, as_of: dt.date, label: str) -> dict:
@@ -100,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(live, ignore_errors=True)
     db.unlink(missing_ok=True)
 
-    _link_day(daily, live, first_day, with_undated=True)
+    arrive_day(daily, live, first_day, with_undated=True)
     full = _build(live, db, target, first_day, "full build (history)")
     full_rss = _peak_rss_mb(resource.RUSAGE_CHILDREN)
     days = []
     for n in range(1, args.days + 1):
         day = first_day + dt.timedelta(days=n)
-        _link_day(daily, live, day, with_undated=False)
+        arrive_day(daily, live, day, with_undated=False)
         days.append(_build(live, db, target, day, f"incremental build ({day})"))
     rss = _peak_rss_mb(resource.RUSAGE_CHILDREN)
 

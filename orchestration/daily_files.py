@@ -20,6 +20,7 @@ order the landing numbers rows in (orchestration.landing).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -35,6 +36,21 @@ def _day_of(column: str) -> str:
 
 def day_file(folder: Path, day: dt.date) -> Path:
     return folder / f"{day.isoformat()}.parquet"
+
+
+def arrive_day(daily_dir: Path, live_dir: Path, day: dt.date, *, with_undated: bool) -> None:
+    """Hard-link one day's files of a split_daily folder into the live raw folder, as that day's export.
+
+    ``with_undated`` adds the single-file entities (merchants, acquisition
+    costs), which arrive once, with the history file.
+    """
+    for source in sorted(Path(daily_dir).rglob("*.parquet")):
+        relative = source.relative_to(daily_dir)
+        dated = relative.parent != Path(".")
+        if (dated and source.stem == day.isoformat()) or (not dated and with_undated):
+            target = Path(live_dir) / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target)
 
 
 def split_daily(source_dir: Path, out_dir: Path, first_day: dt.date, last_day: dt.date) -> dict[str, list[Path]]:

@@ -36,7 +36,6 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -45,7 +44,7 @@ import duckdb
 import pytest
 
 from orchestration import incremental
-from orchestration.daily_files import day_file, split_daily
+from orchestration.daily_files import arrive_day, day_file, split_daily
 from orchestration.demo_data import generate
 from orchestration.landing import land_for_build
 from tests.compare_databases import compare
@@ -147,17 +146,6 @@ def _prepare_archive(root: Path) -> Path:
     return archive
 
 
-def _arrive(archive: Path, raw: Path, day_number: int) -> None:
-    """Copy a day's files (and, with the history, the undated entities) into the landing folder."""
-    for source in sorted(archive.rglob("*.parquet")):
-        relative = source.relative_to(archive)
-        dated = relative.parent != Path(".")
-        if (dated and source.stem == day(day_number).isoformat()) or (not dated and day_number == 0):
-            target = raw / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-
-
 def _correct_customers(raw: Path) -> None:
     """Rewrite the already-staged customers history file: another acquisition channel for some customers."""
     path = day_file(raw / "customers", day(0))
@@ -254,7 +242,7 @@ def test_daily_incremental_builds_equal_full_rebuilds(archive, tmp_path):
     with _builder() as daily_builder, _builder() as full_builder:
         for step in steps():
             for n in step.arrive:
-                _arrive(archive, raw, n)
+                arrive_day(archive, raw, day(n), with_undated=n == 0)
             if step.change == "correct_customers":
                 _correct_customers(raw)
             # the reference: a full rebuild of the same files as of the same date, in a fresh database
