@@ -1,7 +1,7 @@
 {#
   The CLV backtest's holdout length in whole days: var clv_backtest_holdout_days,
   or, left empty, one prediction horizon (var clv_horizon_months x 365.25 / 12
-  days, rounded). The calibration period ends holdout_days before AS_OF_DATE.
+  days, rounded). The calibration period ends holdout_days before the holdout end.
 #}
 {% macro clv_backtest_holdout_days() -%}
     {%- set value = var('clv_backtest_holdout_days', '') -%}
@@ -16,12 +16,20 @@
 {%- endmacro %}
 
 {#
-  The last day of the calibration period, AS_OF_DATE - holdout days: the fit
-  sees purchases up to and including it (its "as of"), the holdout is the days
-  after it up to and including AS_OF_DATE.
+  The backtest's last day: the CLV fit date (macro clv_fit_date), so the
+  backtest moves, and is refitted, when the live fits are. The holdout is the
+  holdout_days up to and including it.
+#}
+{% macro clv_backtest_holdout_end() -%}
+    {{ clv_fit_date() }}
+{%- endmacro %}
+
+{#
+  The last day of the calibration period, the holdout end - holdout days: the
+  fit sees purchases up to and including it (its "as of").
 #}
 {% macro clv_backtest_calibration_end() -%}
-    {{ add_days(as_of_date(), -1 * (clv_backtest_holdout_days() | int)) }}
+    {{ add_days(clv_backtest_holdout_end(), -1 * (clv_backtest_holdout_days() | int)) }}
 {%- endmacro %}
 
 {#

@@ -24,3 +24,22 @@
         then {{ repeat_total }} / ({{ purchase_days }} - 1)
     end as double precision)
 {%- endmacro %}
+
+{#
+  The date the CLV fits see the data up to: the start of AS_OF_DATE's period
+  under var clv_refit_every (day: AS_OF_DATE; week: the Monday of its ISO
+  week; month: the first of its month). Between two period starts the fits'
+  input does not move with the calendar, so the fit models can reuse their
+  last result (orchestration/clv/memo.py); customers are still scored as of
+  AS_OF_DATE.
+#}
+{% macro clv_fit_date() -%}
+    {%- set every = var('clv_refit_every', 'week') | string | trim | lower -%}
+    {%- if every == 'day' -%}
+        {{ as_of_date() }}
+    {%- elif every in ('week', 'month') -%}
+        cast(date_trunc('{{ every }}', {{ as_of_date() }}) as date)
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("var clv_refit_every must be day, week or month, got '" ~ every ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}

@@ -150,8 +150,9 @@ def database(tmp_path_factory, transactions) -> str:
     land_raw_data(raw, db)
     pythonpath = os.pathsep.join(p for p in (str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")) if p)
     # CDNOW's orders are from 1997-98: below the default plausible-date floor (2000-01-01).
+    # The published split ends on HOLDOUT_END: fit (and backtest) as of that day, not its week's Monday.
     variables = {"as_of_date": HOLDOUT_END, "clv_backtest_holdout_days": HOLDOUT_DAYS,
-                 "min_plausible_date": "1990-01-01"}
+                 "min_plausible_date": "1990-01-01", "clv_refit_every": "day"}
     run_dbt(["build", "--select", "+marts.clv_backtest", "+marts.clv_backtest_errors",
              "+marts.clv_backtest_p_alive_deciles", "+marts.clv_backtest_weekly", "+marts.clv_model_fits",
              "+marts.clv_segment_intervals", "--indirect-selection", "cautious",

@@ -49,7 +49,7 @@ def database(tmp_path_factory, transactions) -> str:
     # the dbt Python models import this checkout's orchestration package
     pythonpath = os.pathsep.join(p for p in (str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")) if p)
     # CDNOW's orders are from 1997-98: lower the plausible-date floor (default 2000-01-01) for them
-    variables = {"as_of_date": CALIBRATION_END, "min_plausible_date": "1990-01-01"}
+    variables = {"as_of_date": CALIBRATION_END, "min_plausible_date": "1990-01-01", "clv_refit_every": "day"}
     run_dbt(["build", "--vars", json.dumps(variables)], db, tmp / "target", extra_env={"PYTHONPATH": pythonpath})
     return db
 

@@ -4,24 +4,28 @@ curvature of the log-likelihood at the fitted point (observed information).
 One row per ok fit of int_clv_fits x pair of its parameters (segment, model,
 parameter, other_parameter, covariance); standard_error is filled on the
 diagonal rows (other_parameter = parameter). The segment's customers are
-rebuilt from int_customers_clv_summary by the fits' segment names ('all',
+rebuilt from int_clv_fit_summary (what the fits saw) by the fits' segment names ('all',
 industry, 'industry/merchant_id'), in the fit's time unit, and where the fit saw a
 sample (a segment above var clv_fit_max_customers), the same sample
 (orchestration.clv.sampling), so the standard errors are those of the fit as
 made; see orchestration.clv.uncertainty for the method. A fit whose likelihood is not
 curved at its point (a flat or saddle point) gets no rows, and
 marts.clv_model_fits shows a NULL standard error for it.
+
+Its input is the fits' (their input_fingerprint) and the cap, so while the fits
+are reused the covariances are too (orchestration.clv.memo).
 """
 
 import numpy as np
 import pandas as pd
 
 COLUMNS = {"segment": "string", "model": "string", "parameter": "string", "other_parameter": "string",
-           "covariance": "float64", "standard_error": "float64"}
+           "covariance": "float64", "standard_error": "float64", "input_fingerprint": "string"}
 
 
 def model(dbt, session):
     from orchestration.clv import DAYS_PER_UNIT, normalize_time_unit
+    from orchestration.clv.memo import combined_fingerprint, previous_result, stamped
     from orchestration.clv.sampling import capped_rows, max_customers_setting, sample_keys
     from orchestration.clv.uncertainty import (
         BG_NBD_PARAMETERS,
@@ -34,14 +38,18 @@ def model(dbt, session):
     ok = fits[fits["status"] == "ok"]
     if ok.empty:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in COLUMNS.items()})
+    cap = max_customers_setting(dbt.config.get("fit_max_customers"))
+    key = combined_fingerprint(fits["input_fingerprint"].astype(str).tolist(), {"fit_max_customers": cap or 0})
+    reused = previous_result(dbt, session)(key)
+    if reused is not None:
+        return reused[list(COLUMNS)].astype(COLUMNS)
     summary = (
-        dbt.ref("int_customers_clv_summary")
+        dbt.ref("int_clv_fit_summary")
         .filter("t_days > 0")
         .project("industry, merchant_id, customer_id, frequency, recency_days, t_days, monetary_value")
-        .order("industry, merchant_id, frequency, recency_days, t_days, monetary_value")
+        .order("industry, merchant_id, frequency, recency_days, t_days, monetary_value, customer_id")
         .df()
     )
-    cap = max_customers_setting(dbt.config.get("fit_max_customers"))
     keys = None
     industry = summary["industry"].astype(str).to_numpy(dtype=object)
     merchant = (summary["industry"].astype(str) + "/" + summary["merchant_id"].astype(str)).to_numpy(dtype=object)
@@ -79,4 +87,5 @@ def model(dbt, session):
                 records.append({"segment": segment, "model": kind, "parameter": first, "other_parameter": second,
                                 "covariance": float(cov[i, j]),
                                 "standard_error": float(np.sqrt(cov[i, i])) if i == j else None})
-    return pd.DataFrame.from_records(records, columns=list(COLUMNS)).astype(COLUMNS)
+    covariances = pd.DataFrame.from_records(records, columns=[c for c in COLUMNS if c != "input_fingerprint"])
+    return stamped(covariances, key).astype(COLUMNS)

@@ -3,9 +3,12 @@
 One row per segment x model x parameter, the long table behind
 marts.clv_model_fits. The fitting itself is orchestration.clv (pymc-marketing
 by MAP, flat priors = maximum likelihood); this model only feeds it the SQL
-summary and the thresholds from dbt vars (see the YAML beside it), through
-orchestration.clv.dbt_fits.fit_summary, the fit step int_clv_backtest_fits
-shares.
+summary as of the fit date (int_clv_fit_summary: AS_OF_DATE, or the start of
+its week or month, var clv_refit_every) and the thresholds from dbt vars (see
+the YAML beside it), through orchestration.clv.dbt_fits.fit_summary, the fit
+step int_clv_backtest_fits shares. When that summary and the settings are the
+ones of the table being replaced (column input_fingerprint), its rows are kept
+and nothing is fitted (orchestration.clv.memo).
 
 Merchants are fitted first; an industry, then 'all', only when some of its
 customers have no ok fit below it (else status not_needed). A segment below
@@ -19,13 +22,15 @@ bad data.
 
 def model(dbt, session):
     from orchestration.clv.dbt_fits import fit_summary
+    from orchestration.clv.memo import previous_result
 
     return fit_summary(
-        dbt.ref("int_customers_clv_summary"),
-        as_of_column="as_of_date",
+        dbt.ref("int_clv_fit_summary"),
+        as_of_column="fit_date",
         fit_time_unit=dbt.config.get("fit_time_unit"),
         min_customers=dbt.config.get("min_customers"),
         min_repeat_buyers=dbt.config.get("min_repeat_buyers"),
         flat_priors=dbt.config.get("flat_priors"),
         max_customers=dbt.config.get("fit_max_customers"),
+        previous=previous_result(dbt, session),
     )

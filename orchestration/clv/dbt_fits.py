@@ -2,7 +2,9 @@
 
 Both fit BG/NBD and Gamma-Gamma per segment with :func:`orchestration.clv.fit_segments`
 on a buy-till-you-die summary; they differ only in the summary they read (as of
-AS_OF_DATE, or as of the calibration end) and the column holding that date. The
+the fit date, or as of the calibration end) and the column holding that date.
+Both reuse their last result when the summary and settings are unchanged
+(:mod:`orchestration.clv.memo`). The
 models keep their ``dbt.ref`` and ``dbt.config.get`` calls (dbt finds refs and
 config keys by reading the model file) and hand the relation and the settings here.
 """
@@ -15,6 +17,7 @@ FIT_DTYPES = {
     "segment": "string", "segment_level": "string", "model": "string", "parameter": "string",
     "value": "float64", "time_unit": "string", "n_customers": "int64",
     "log_likelihood": "float64", "fitted_as_of": "datetime64[ns]", "status": "string",
+    "input_fingerprint": "string",
 }
 
 
@@ -24,7 +27,7 @@ def config_flag(value) -> bool:
 
 
 def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_customers, min_repeat_buyers,
-                flat_priors, max_customers) -> pd.DataFrame:
+                flat_priors, max_customers, previous=None) -> pd.DataFrame:
     """Fit every segment of a summary relation (industry, merchant_id, customer_id,
     frequency, recency_days, t_days, monetary_value and ``as_of_column``); the long
     fits table. A segment larger than ``max_customers`` (var clv_fit_max_customers)
@@ -38,18 +41,32 @@ def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_custo
     build to the next. Through Arrow with the two segment columns as
     categoricals: ~15x faster than ``.df()``'s per-row Python strings at a
     million customers. An empty summary gives a typed empty table.
+
+    ``previous`` (:func:`orchestration.clv.memo.previous_result`) looks up the
+    model's last result by the fingerprint of this ordered summary and these
+    settings: found, it is returned as it is and nothing is fitted. The order
+    ends with customer_id so that the order, and so the fingerprint, is total.
     """
+    from orchestration.clv.memo import fingerprint, stamped
     from orchestration.clv.sampling import max_customers_setting
     from orchestration.clv.segments import fit_segments
 
-    summary = (
+    arrow = (
         summary_relation
         .project("industry, merchant_id, customer_id, frequency, recency_days as recency, t_days as T, "
                  f"monetary_value, {as_of_column}")
-        .order("industry, merchant_id, frequency, recency, T, monetary_value")
+        .order("industry, merchant_id, frequency, recency, T, monetary_value, customer_id")
         .to_arrow_table()
-        .to_pandas(strings_to_categorical=True)
     )
+    settings = {"fit_time_unit": str(fit_time_unit), "min_customers": int(min_customers),
+                "min_repeat_buyers": int(min_repeat_buyers), "flat_priors": config_flag(flat_priors),
+                "max_customers": max_customers_setting(max_customers) or 0}
+    key = fingerprint(arrow, settings)
+    if previous is not None:
+        reused = previous(key)
+        if reused is not None:
+            return reused[list(FIT_DTYPES)].astype(FIT_DTYPES)
+    summary = arrow.to_pandas(strings_to_categorical=True)
     if summary.empty:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in FIT_DTYPES.items()})
 
@@ -58,11 +75,11 @@ def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_custo
         summary,
         segment_cols=("industry", "merchant_id"),
         customer_cols=("merchant_id", "customer_id"),
-        fit_time_unit=str(fit_time_unit),
-        min_customers=int(min_customers),
-        min_repeat_buyers=int(min_repeat_buyers),
+        fit_time_unit=settings["fit_time_unit"],
+        min_customers=settings["min_customers"],
+        min_repeat_buyers=settings["min_repeat_buyers"],
         fitted_as_of=summary[as_of_column].iloc[0],
-        flat_priors=config_flag(flat_priors),
-        max_customers=max_customers_setting(max_customers) or 0,
+        flat_priors=settings["flat_priors"],
+        max_customers=settings["max_customers"],
     )
-    return fits.astype(FIT_DTYPES)
+    return stamped(fits, key).astype(FIT_DTYPES)

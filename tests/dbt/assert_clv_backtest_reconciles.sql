@@ -5,8 +5,8 @@
   marts.clv_backtest_errors, of marts.clv_backtest_p_alive_deciles (summed
   over deciles) and of the last week of marts.clv_backtest_weekly are the
   same customers; and every backtest customer's purchase days split exactly
-  into calibration and holdout (int_customers_clv_summary, as of AS_OF_DATE,
-  counts frequency + 1 purchase days). Returns the rows that disagree.
+  into calibration and holdout (int_clv_fit_summary, as of the holdout end,
+  the CLV fit date, counts frequency + 1 purchase days). Returns the rows that disagree.
 #}
 
 with
@@ -71,7 +71,7 @@ purchase_mismatches as (
         backtest.customer_id as second_key,
         'calibration + holdout purchase days <> all purchase days' as problem
     from {{ ref('int_clv_backtest_summary') }} as backtest
-    left join {{ ref('int_customers_clv_summary') }} as live
+    left join {{ ref('int_clv_fit_summary') }} as live
         on backtest.merchant_id = live.merchant_id
         and backtest.customer_id = live.customer_id
     where live.customer_id is null

@@ -1,5 +1,5 @@
 """The CLV backtest's fits: BG/NBD and Gamma-Gamma fitted on the calibration
-period only (int_clv_backtest_summary, data up to AS_OF_DATE -
+period only (int_clv_backtest_summary, data up to the CLV fit date -
 clv_backtest_holdout_days), one row per segment x model x parameter.
 
 The same function, thresholds and vars as the live fits (int_clv_fits):
@@ -8,11 +8,14 @@ so the backtest has the live build's segments, fallbacks and statuses, only
 earlier. fitted_as_of is the calibration end. It may run beside the live
 fits (dbt runs Python models in threads of one process): the compiled fitter
 they share fits one segment at a time (a lock in orchestration.clv.fitter).
+Its input moves only with the CLV fit date, so like the live fits it keeps its
+last result while that input and the settings are unchanged.
 """
 
 
 def model(dbt, session):
     from orchestration.clv.dbt_fits import fit_summary
+    from orchestration.clv.memo import previous_result
 
     return fit_summary(
         dbt.ref("int_clv_backtest_summary"),
@@ -22,4 +25,5 @@ def model(dbt, session):
         min_repeat_buyers=dbt.config.get("min_repeat_buyers"),
         flat_priors=dbt.config.get("flat_priors"),
         max_customers=dbt.config.get("fit_max_customers"),
+        previous=previous_result(dbt, session),
     )

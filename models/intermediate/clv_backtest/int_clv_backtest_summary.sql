@@ -1,10 +1,12 @@
 {#
   The CLV backtest's input, one row per customer whose first completed
-  purchase is before the calibration end (AS_OF_DATE - clv_backtest_holdout_days,
-  macro clv_backtest_calibration_end): the buy-till-you-die summary as of the
-  calibration end (what the backtest fits see, the same definitions as
-  int_customers_clv_summary) and what the customer then did in the holdout,
-  the days after the calibration end up to and including AS_OF_DATE.
+  purchase is before the calibration end (the holdout end -
+  clv_backtest_holdout_days, macro clv_backtest_calibration_end): the
+  buy-till-you-die summary as of the calibration end (what the backtest fits
+  see, the same definitions as int_customers_clv_summary) and what the
+  customer then did in the holdout, the days after the calibration end up to
+  and including the holdout end (the CLV fit date, macro clv_fit_date: the
+  backtest moves with the live fits, var clv_refit_every).
 
   Purchases are whole UTC days (several completed orders on a day are one
   purchase whose value is their sum). With F the first purchase day, C the
@@ -13,7 +15,7 @@
     recency_days        = last purchase day <= C - F
     t_days              = C - F (> 0: a first purchase on C itself has no history to predict from)
     monetary_value      = mean value of the repeat purchase days in (F, C]; null if frequency = 0
-    holdout_purchases   = purchase days in (C, AS_OF_DATE]
+    holdout_purchases   = purchase days in (C, holdout end]
     holdout_value       = value of those days
 #}
 
@@ -27,6 +29,7 @@ orders as (
         is_last_order_of_day,
         amount_reporting
     from {{ ref('int_orders_sequenced_per_customer') }}
+    where ordered_date <= {{ clv_backtest_holdout_end() }}
 
 ),
 
@@ -102,7 +105,7 @@ summarised as (
         ---------- dates
         aggregated.first_purchase_date,
         {{ clv_backtest_calibration_end() }} as calibration_end_date,
-        {{ as_of_date() }} as as_of_date,
+        {{ clv_backtest_holdout_end() }} as as_of_date,
         cast({{ clv_backtest_holdout_days() }} as integer) as holdout_days
 
     from aggregated

@@ -4,7 +4,7 @@ period and the holdout, actual and as the calibration fit expects.
 
 One row per segment (all, industry, industry/merchant) x week_number. Week k
 ends on week_end_date = calibration end + 7k days (the last week ends on
-AS_OF_DATE at the latest); weeks k <= 0 are calibration, k >= 1 holdout.
+the holdout end at the latest); weeks k <= 0 are calibration, k >= 1 holdout.
 
 * actual_cumulative_repeat_purchases: repeat purchase days up to and including
   week_end_date (int_clv_backtest_weekly_purchases, summed);
@@ -71,7 +71,7 @@ def model(dbt, session):
     calibration_end = pd.Timestamp(cohorts["calibration_end_date"].iloc[0])
     as_of = pd.Timestamp(cohorts["as_of_date"].iloc[0])
     first_dates = pd.to_datetime(cohorts["first_purchase_date"])
-    # weeks from the one holding the earliest first purchase to the one holding AS_OF_DATE
+    # weeks from the one holding the earliest first purchase to the one holding the holdout end
     first_week = int(np.floor((first_dates.min() - calibration_end).days / 7.0))
     last_week = int(np.ceil((as_of - calibration_end).days / 7.0))
     weeks = np.arange(first_week, last_week + 1)

@@ -4,8 +4,9 @@
 
   Weeks are counted from the calibration end C: week k holds the days in
   (C + 7(k - 1), C + 7k], so calibration weeks are k <= 0 and holdout weeks
-  k >= 1, and the boundary between them is a week boundary. A repeat purchase
-  day is a purchase day after the customer's first.
+  k >= 1, and the boundary between them is a week boundary; the holdout ends
+  at the backtest's as_of_date (its holdout end). A repeat purchase day is a
+  purchase day after the customer's first.
 #}
 
 with
@@ -27,7 +28,8 @@ scored as (
         merchant_id,
         industry,
         first_purchase_date,
-        calibration_end_date
+        calibration_end_date,
+        as_of_date
     from {{ ref('int_clv_backtest_scored') }}
     where bg_nbd_segment is not null
 
@@ -45,6 +47,7 @@ repeat_days as (
         on orders.customer_key = scored.customer_key
     where orders.is_last_order_of_day
         and orders.ordered_date > scored.first_purchase_date
+        and orders.ordered_date <= scored.as_of_date
 
 )
 

@@ -1,0 +1,91 @@
+{#
+  What the CLV fits see: the buy-till-you-die summary of every customer with
+  a completed purchase on or before the fit date (macro clv_fit_date: the
+  start of AS_OF_DATE's day, week or month, var clv_refit_every), as of that
+  date. The same definitions as int_customers_clv_summary (macros/clv_summary.sql)
+  with the fit date in place of AS_OF_DATE, and only the fits' columns. Between
+  two fit dates it changes only if late orders dated on or before the fit date
+  arrive, so the fit models reuse their last result the rest of the time.
+#}
+
+with
+
+orders as (
+
+    select
+        customer_key,
+        order_number,
+        ordered_date,
+        is_last_order_of_day,
+        amount_reporting
+    from {{ ref('int_orders_sequenced_per_customer') }}
+    where ordered_date <= {{ clv_fit_date() }}
+
+),
+
+first_purchases as (
+
+    select
+        customer_key,
+        ordered_date as first_purchase_date
+    from orders
+    where order_number = 1
+
+),
+
+customers as (
+
+    select
+        customer_key,
+        merchant_id,
+        customer_id,
+        industry
+    from {{ ref('int_customers_windowed') }}
+
+),
+
+aggregated as (
+
+    select
+        orders.customer_key,
+        min(first_purchases.first_purchase_date) as first_purchase_date,
+        max(orders.ordered_date) as last_purchase_date,
+        count(case when orders.is_last_order_of_day then 1 end) as purchase_days,
+        sum(case when orders.ordered_date > first_purchases.first_purchase_date
+            then orders.amount_reporting end) as repeat_value_reporting
+    from orders
+    inner join first_purchases
+        on orders.customer_key = first_purchases.customer_key
+    group by orders.customer_key
+
+),
+
+summarised as (
+
+    select
+        ---------- ids
+        customers.merchant_id,
+        customers.customer_id,
+
+        ---------- strings
+        customers.industry,
+
+        ---------- BTYD summary (durations in whole days; macros/clv_summary.sql)
+        {{ btyd_summary_columns(
+            purchase_days='aggregated.purchase_days',
+            first_purchase_date='aggregated.first_purchase_date',
+            last_purchase_date='aggregated.last_purchase_date',
+            end_date=clv_fit_date(),
+            repeat_value='aggregated.repeat_value_reporting'
+        ) }},
+
+        ---------- dates
+        {{ clv_fit_date() }} as fit_date
+
+    from aggregated
+    inner join customers
+        on aggregated.customer_key = customers.customer_key
+
+)
+
+select * from summarised
