@@ -11,7 +11,7 @@ import pytest
 
 from orchestration import clv
 from orchestration.clv.dbt_fits import fit_summary
-from orchestration.clv.sampling import capped_rows, max_customers_setting, sample_keys
+from orchestration.clv.sampling import capped_rows, max_customers_setting, sample_key_sql, sample_keys
 
 CAP = 1500
 
@@ -59,10 +59,12 @@ def test_sample_keys_are_the_md5_of_the_natural_key_as_sql_computes_it():
     merchants, customers = ["m1", None, "m2"], ["c1", "c2", "x|y"]
     ours = sample_keys([merchants, customers])
     con = duckdb.connect()
-    rows = con.execute(
-        "select left(md5(coalesce(m, '') || '|' || c), 16) from (values ('m1', 'c1'), (null, 'c2'), ('m2', 'x|y')) "
-        "as t(m, c)").fetchall()
+    values = "(values (1, 'm1', 'c1'), (2, null, 'c2'), (3, 'm2', 'x|y')) as t(i, m, c)"
+    rows = con.execute(f"select left(md5(coalesce(m, '') || '|' || c), 16) from {values} order by i").fetchall()
     assert [int(hex_prefix, 16) for (hex_prefix,) in rows] == [int(k) for k in ours]
+    # the expression the fit models read their keys with gives the same numbers
+    engine = con.execute(f"select {sample_key_sql('m', 'c')} from {values} order by i").fetchall()
+    assert [int(k) for (k,) in engine] == [int(k) for k in ours]
 
 
 def test_the_sample_does_not_depend_on_row_order(summary):

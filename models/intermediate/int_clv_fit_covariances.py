@@ -26,7 +26,7 @@ COLUMNS = {"segment": "string", "model": "string", "parameter": "string", "other
 def model(dbt, session):
     from orchestration.clv import DAYS_PER_UNIT, normalize_time_unit
     from orchestration.clv.memo import combined_fingerprint, previous_result, stamped
-    from orchestration.clv.sampling import capped_rows, max_customers_setting, sample_keys
+    from orchestration.clv.sampling import capped_rows, max_customers_setting, sample_key_sql
     from orchestration.clv.uncertainty import (
         BG_NBD_PARAMETERS,
         GAMMA_GAMMA_PARAMETERS,
@@ -46,7 +46,8 @@ def model(dbt, session):
     summary = (
         dbt.ref("int_clv_fit_summary")
         .filter("t_days > 0")
-        .project("industry, merchant_id, customer_id, frequency, recency_days, t_days, monetary_value")
+        .project("industry, merchant_id, customer_id, frequency, recency_days, t_days, monetary_value, "
+                 f"{sample_key_sql('merchant_id', 'customer_id')} as sample_key")
         .order("industry, merchant_id, frequency, recency_days, t_days, monetary_value, customer_id")
         .df()
     )
@@ -68,7 +69,7 @@ def model(dbt, session):
         members = np.flatnonzero(members)
         if cap is not None and len(members) > cap:
             if keys is None:
-                keys = sample_keys([summary["merchant_id"].tolist(), summary["customer_id"].tolist()])
+                keys = summary["sample_key"].to_numpy(dtype=np.uint64)
             members = capped_rows(members, keys, cap)
         if kind == "bg_nbd":
             names = BG_NBD_PARAMETERS

@@ -48,13 +48,14 @@ def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_custo
     ends with customer_id so that the order, and so the fingerprint, is total.
     """
     from orchestration.clv.memo import fingerprint, stamped
-    from orchestration.clv.sampling import max_customers_setting
+    from orchestration.clv.sampling import SAMPLE_KEY_COLUMN, max_customers_setting, sample_key_sql
     from orchestration.clv.segments import fit_segments
 
     arrow = (
         summary_relation
         .project("industry, merchant_id, customer_id, frequency, recency_days as recency, t_days as T, "
-                 f"monetary_value, {as_of_column}")
+                 f"monetary_value, {as_of_column}, "
+                 f"{sample_key_sql('merchant_id', 'customer_id')} as {SAMPLE_KEY_COLUMN}")
         .order("industry, merchant_id, frequency, recency, T, monetary_value, customer_id")
         .to_arrow_table()
     )

@@ -45,6 +45,17 @@ def sample_keys(key_columns: Sequence[Sequence]) -> np.ndarray:
     return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
 
 
+SAMPLE_KEY_COLUMN = "sample_key"
+
+
+def sample_key_sql(*key_columns: str) -> str:
+    """The same key as :func:`sample_keys`, as a DuckDB expression over the given columns
+    (an unsigned 64-bit integer): a summary read through SQL gets its keys from the
+    engine instead of an MD5 per row in Python (about 4 s a million customers)."""
+    joined = " || '|' || ".join(f"coalesce(cast({column} as varchar), '')" for column in key_columns)
+    return f"cast('0x' || left(md5({joined}), 16) as ubigint)"
+
+
 def capped_rows(rows: np.ndarray, keys: np.ndarray | None, max_customers: int | None) -> np.ndarray:
     """``rows`` (indices, in the summary's order) when at most ``max_customers``; else the
     ``max_customers`` of them with the smallest key, still in the summary's order."""

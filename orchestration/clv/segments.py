@@ -20,7 +20,7 @@ import pyarrow as pa
 from orchestration.clv.defaults import clv_setting
 from orchestration.clv.fitter import fit_bgnbd, fit_gamma_gamma
 from orchestration.clv.predictions import to_monthly_discount_rate
-from orchestration.clv.sampling import capped_rows, max_customers_setting, sample_keys
+from orchestration.clv.sampling import SAMPLE_KEY_COLUMN, capped_rows, max_customers_setting, sample_keys
 from orchestration.clv.scoring import ROOT_SEGMENT, SCORE_SCHEMA, score_customers, valid_summary_rows
 from orchestration.clv.statuses import (
     STATUS_NOT_NEEDED,
@@ -302,6 +302,8 @@ class _SegmentFitter:
 
 
 def _sample_keys(summary: pd.DataFrame, customer_cols: Sequence[str]) -> np.ndarray:
+    if SAMPLE_KEY_COLUMN in summary.columns:      # computed by the engine (sampling.sample_key_sql)
+        return summary[SAMPLE_KEY_COLUMN].to_numpy(dtype=np.uint64)
     missing = [col for col in customer_cols if col not in summary.columns]
     if not customer_cols or missing:
         raise ValueError(f"a segment is larger than the CLV fit cap, and drawing its sample needs the customer "
