@@ -49,7 +49,8 @@ def model(dbt, session):
         .project("industry, merchant_id, customer_id, frequency, recency_days, t_days, monetary_value, "
                  f"{sample_key_sql('merchant_id', 'customer_id')} as sample_key")
         .order("industry, merchant_id, frequency, recency_days, t_days, monetary_value, customer_id")
-        .df()
+        .to_arrow_table()
+        .to_pandas(strings_to_categorical=True)   # ~15x faster than .df() on strings
     )
     keys = None
     industry = summary["industry"].astype(str).to_numpy(dtype=object)
