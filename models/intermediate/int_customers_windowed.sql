@@ -3,8 +3,10 @@
   that apply to them: the merchant's override where it sets a value, else the
   row of industry_windows for the customer's resolved industry (which
   int_customers_unioned already maps to 'default' when missing or unknown).
-  customer_key is a compact integer key for the heavy per-customer window
-  passes downstream; it is only stable within one build.
+  customer_key is the integer key the heavy per-customer passes downstream
+  join and partition on: a hash of (merchant_id, customer_id) that never
+  changes for a customer across builds (macros/customer_key.sql), so
+  incremental per-customer models can keep rows keyed by it.
 #}
 
 with
@@ -43,7 +45,7 @@ windowed as (
 
     select
         ---------- ids
-        row_number() over (order by customers.merchant_id, customers.customer_id) as customer_key,
+        {{ stable_customer_key('customers.merchant_id', 'customers.customer_id') }} as customer_key,
         customers.merchant_id,
         customers.customer_id,
 
