@@ -33,7 +33,7 @@ DBT := $(BIN)/dbt
 DG  := $(BIN)/dg
 DBT_FLAGS := --profiles-dir $(CURDIR) --project-dir $(CURDIR)
 
-.PHONY: help install run test lint fmt dev bench manifest clean bi bi-install bi-screenshots
+.PHONY: help install install-spark run test lint fmt dev bench manifest clean bi bi-install bi-screenshots
 
 help:
 	@echo "make run    install, build the whole pipeline on demo data (or RAW_DATA_DIR), print a summary"
@@ -57,7 +57,17 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-install: $(VENV)/.installed
+# The Spark target's packages (pyspark, dbt-spark) are the `spark` dependency
+# group: synced on top of the base install when DBT_TARGET=spark and for
+# `make test` (which builds the fixture on Spark too). A plain sync removes
+# them again; this stamp is then older than .installed and syncs them back.
+$(VENV)/.installed-spark: $(VENV)/.installed
+	$(UV) sync --frozen --group spark --python $(PYTHON)
+	@touch $@
+
+install-spark: $(VENV)/.installed-spark
+
+install: $(VENV)/.installed $(if $(filter spark,$(DBT_TARGET)),$(VENV)/.installed-spark)
 
 # --- the dbt manifest, built ahead of time for a production deployment -------
 # (the dg CLI, so `make run` and `make dev`, parses the project by itself)
@@ -75,7 +85,7 @@ run: install
 
 # pytest on both cores (pytest-xdist, a module per worker; see tests/conftest.py); TEST_WORKERS=0 runs in one process
 TEST_WORKERS ?= 2
-test: install lint bi-install
+test: install install-spark lint bi-install
 	$(DG) check defs
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
 
