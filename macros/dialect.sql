@@ -29,3 +29,54 @@
 {% macro spark__staging_materialization() -%}
     {{- return('table') -}}
 {%- endmacro %}
+
+{#
+  One row per day from start_date up to, not including, end_date, in a
+  column named `column_name` (both bounds are date literals 'YYYY-MM-DD').
+#}
+{% macro day_series(start_date, end_date, column_name) -%}
+    {{- return(adapter.dispatch('day_series', 'customer_lifecycle')(start_date, end_date, column_name)) -}}
+{%- endmacro %}
+
+{% macro default__day_series(start_date, end_date, column_name) -%}
+    select cast(range as date) as {{ column_name }}
+    from range(date '{{ start_date }}', date '{{ end_date }}', interval 1 day)
+{%- endmacro %}
+
+{% macro duckdb__day_series(start_date, end_date, column_name) -%}
+    {{ default__day_series(start_date, end_date, column_name) }}
+{%- endmacro %}
+
+{% macro spark__day_series(start_date, end_date, column_name) -%}
+    select explode(sequence(date '{{ start_date }}', date_sub(date '{{ end_date }}', 1), interval 1 day)) as {{ column_name }}
+{%- endmacro %}
+
+{#
+  lag() whose offset is a column (one value per row), over
+  (partition by `partition_by` order by `order_by`). DuckDB's lag takes any
+  expression as its offset; Spark's only a constant, so there the value is
+  read from the running list of the partition's values (negative index from
+  the current row, null when there are too few rows). `value` must never be
+  null (collect_list skips nulls) and `offset` must be >= 0.
+#}
+{% macro lag_by_column(value, offset, partition_by, order_by) -%}
+    {{- return(adapter.dispatch('lag_by_column', 'customer_lifecycle')(value, offset, partition_by, order_by)) -}}
+{%- endmacro %}
+
+{% macro default__lag_by_column(value, offset, partition_by, order_by) -%}
+    lag({{ value }}, {{ offset }}) over (partition by {{ partition_by }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro duckdb__lag_by_column(value, offset, partition_by, order_by) -%}
+    {{ default__lag_by_column(value, offset, partition_by, order_by) }}
+{%- endmacro %}
+
+{% macro spark__lag_by_column(value, offset, partition_by, order_by) -%}
+    try_element_at(
+        collect_list({{ value }}) over (
+            partition by {{ partition_by }} order by {{ order_by }}
+            rows between unbounded preceding and current row
+        ),
+        -1 - ({{ offset }})
+    )
+{%- endmacro %}
