@@ -80,3 +80,32 @@
         -1 - ({{ offset }})
     )
 {%- endmacro %}
+
+{#
+  In a select list: one output row per expression of `expressions` (a list of
+  SQL expressions of one type; nulls give rows too), the other columns
+  repeated on each.
+#}
+{% macro values_as_rows(expressions) -%}
+    {{- return(adapter.dispatch('values_as_rows', 'customer_lifecycle')(expressions)) -}}
+{%- endmacro %}
+
+{% macro default__values_as_rows(expressions) -%}
+    unnest([
+        {%- for expression in expressions %}
+        {{ expression }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ])
+{%- endmacro %}
+
+{% macro duckdb__values_as_rows(expressions) -%}
+    {{ default__values_as_rows(expressions) }}
+{%- endmacro %}
+
+{% macro spark__values_as_rows(expressions) -%}
+    explode(array(
+        {%- for expression in expressions %}
+        {{ expression }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ))
+{%- endmacro %}
