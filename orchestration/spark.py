@@ -133,6 +133,40 @@ def land(raw_dir: Path, duckdb_path: Path, spark: Any | None = None) -> dict[str
         shutil.rmtree(export_dir, ignore_errors=True)
 
 
+def warehouse_dir(project_dir: Path = settings.PROJECT_DIR) -> Path:
+    """The local session's warehouse folder (spark.sql.warehouse.dir), absolute."""
+    path = Path(spark_conf(project_dir)["spark.sql.warehouse.dir"].removeprefix("file:"))
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+def copy_to_duckdb(warehouse: Path, duckdb_path: Path, schemas: tuple[str, ...] = ("marts", "audit")) -> list[str]:
+    """Copy the Spark tables of `schemas` (Parquet folders <schema>.db/<table>/) into a DuckDB file.
+
+    What a BI tool or `duckdb` does with the Spark marts: they are plain
+    Parquet, `read_parquet('<warehouse>/marts.db/customers/*.parquet')`.
+    Returns the tables copied, as schema.table.
+    """
+    copied = []
+    con = duckdb.connect(str(duckdb_path))
+    try:
+        for schema in schemas:
+            folder = Path(warehouse) / f"{schema}.db"
+            if not folder.is_dir():
+                continue
+            con.execute(f"create schema if not exists {schema}")
+            for table in sorted(p for p in folder.iterdir() if p.is_dir()):
+                files = [f for f in table.glob("*.parquet") if not f.name.startswith((".", "_"))]
+                if files:
+                    source = f"read_parquet('{table}/*.parquet')"
+                else:  # an empty table: Spark writes no data file, only the schema in the metastore
+                    continue
+                con.execute(f"create or replace table {schema}.{table.name} as select * from {source}")
+                copied.append(f"{schema}.{table.name}")
+    finally:
+        con.close()
+    return copied
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -140,7 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     land_command.add_argument("--raw-dir", type=Path, default=None, help="default: RAW_DATA_DIR")
     land_command.add_argument("--duckdb-path", type=Path, default=None,
                               help="the DuckDB file the landing writes first (default: DUCKDB_PATH)")
+    export_command = commands.add_parser("export", help="copy the Spark marts and audit tables into a DuckDB file")
+    export_command.add_argument("duckdb_file", type=Path)
+    export_command.add_argument("--schemas", default="marts,audit")
     args = parser.parse_args(argv)
+    if args.command == "export":
+        for name in copy_to_duckdb(warehouse_dir(), args.duckdb_file, tuple(args.schemas.split(","))):
+            print(name)
+        return 0
     try:
         metas = land(args.raw_dir or settings.raw_data_dir(), args.duckdb_path or settings.duckdb_path())
     except landing.RawDataError as error:
