@@ -10,9 +10,9 @@
   integer part has 20 digits.
 #}
 {% macro exact_sum(expression) -%}
-    cast(sum(cast({{ expression }} as decimal(38, 18))) as double precision)
+    cast(sum(cast({{ expression }} as decimal(38, 18))) as double)
 {%- endmacro %}
 
 {% macro exact_avg(expression) -%}
-    cast(avg(cast({{ expression }} as decimal(38, 18))) as double precision)
+    cast(avg(cast({{ expression }} as decimal(38, 18))) as double)
 {%- endmacro %}

@@ -22,7 +22,7 @@
 {% macro repeat_day_mean(repeat_total, purchase_days) -%}
     cast(case when {{ purchase_days }} > 1
         then {{ repeat_total }} / ({{ purchase_days }} - 1)
-    end as double precision)
+    end as double)
 {%- endmacro %}
 
 {#

@@ -48,7 +48,7 @@ quarantined as (
         {%- endfor %}
         source_file,
         cast(null as bigint) as source_line_number,
-        cast(null as varchar) as raw_line
+        cast(null as {{ dbt.type_string() }}) as raw_line
     from checked
 
     union all
@@ -57,7 +57,7 @@ quarantined as (
         raw_row_id,
         quarantine_reason,
         {%- for column in columns %}
-        cast(null as varchar) as {{ column }},
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
         {%- endfor %}
         source_file,
         source_line_number,

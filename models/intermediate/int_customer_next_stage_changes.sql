@@ -59,15 +59,13 @@ candidates as (
         facts.loyal_until_date,
         customers.silent_after_days,
         customers.churned_after_days,
-        unnest([
-            {{ add_days('facts.last_activity_date', 'customers.silent_after_days') }},
-            {{ add_days('facts.last_activity_date', 'customers.churned_after_days') }},
-            case
-                when facts.purchase_days = 1
-                    then {{ add_days('facts.first_purchase_date', 'customers.silent_after_days') }}
-            end,
-            facts.loyal_until_date
-        ]) as candidate_date
+        {{ values_as_rows([
+            add_days('facts.last_activity_date', 'customers.silent_after_days'),
+            add_days('facts.last_activity_date', 'customers.churned_after_days'),
+            'case when facts.purchase_days = 1 then '
+                ~ add_days('facts.first_purchase_date', 'customers.silent_after_days') ~ ' end',
+            'facts.loyal_until_date'
+        ]) }} as candidate_date
     from current_stages
     inner join customers
         on current_stages.customer_key = customers.customer_key

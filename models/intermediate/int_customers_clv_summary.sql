@@ -97,7 +97,7 @@ summarised as (
             when aggregated.total_value_reporting > 0
                 then aggregated.total_margin_reporting / aggregated.total_value_reporting
             else customers.industry_margin_rate
-        end as double precision) as margin_rate,
+        end as double) as margin_rate,
         aggregated.total_value_reporting = 0 as is_margin_rate_from_industry,
 
         ---------- numerics (reporting currency)

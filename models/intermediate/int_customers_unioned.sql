@@ -32,7 +32,7 @@ derived as (
         ordering_customers.customer_id,
         ordering_customers.first_ordered_at as registered_at,
         'unknown' as acquisition_channel,
-        cast(null as varchar) as industry
+        cast(null as {{ dbt.type_string() }}) as industry
     from ordering_customers
     left join registered
         on ordering_customers.merchant_id = registered.merchant_id

@@ -94,13 +94,13 @@ sequenced as (
         -- the date of the order loyal_min_orders_in_window - 1 orders back: from this
         -- order until that date + loyalty_window_days (exclusive) the customer has at least
         -- loyal_min_orders_in_window completed orders in the trailing loyalty_window_days
-        lag(ordered_date, loyal_min_orders_in_window - 1) over customer_orders as loyal_window_start_date
+        {{ lag_by_column('ordered_date', 'loyal_min_orders_in_window - 1', 'customer_key', 'ordered_at, raw_row_id') }}
+            as loyal_window_start_date
 
     from priced
     window customer_orders as (
         partition by customer_key
         order by ordered_at, raw_row_id
-        rows between unbounded preceding and current row
     )
 
 )

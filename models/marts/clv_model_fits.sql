@@ -51,12 +51,12 @@ select
     cast(fits.parameter as {{ dbt.type_string() }}) as parameter,
 
     ---------- numerics
-    cast(fits.value as double precision) as value,
-    cast(standard_errors.standard_error as double precision) as standard_error,
+    cast(fits.value as double) as value,
+    cast(standard_errors.standard_error as double) as standard_error,
     cast(fits.time_unit as {{ dbt.type_string() }}) as time_unit,
     cast(fits.n_customers as {{ dbt.type_bigint() }}) as n_customers,
     cast(coalesce(scored.customers_scored, 0) as {{ dbt.type_bigint() }}) as customers_scored,
-    cast(fits.log_likelihood as double precision) as log_likelihood,
+    cast(fits.log_likelihood as double) as log_likelihood,
 
     ---------- status and dates
     cast(fits.status as {{ dbt.type_string() }}) as status,

@@ -18,13 +18,13 @@ select
 
     ---------- numerics
     cast(customers_scored as {{ dbt.type_bigint() }}) as customers_scored,
-    cast(mean_predicted_clv as double precision) as mean_predicted_clv,
-    cast(standard_error as double precision) as standard_error,
-    cast(lower_95 as double precision) as lower_95,
-    cast(upper_95 as double precision) as upper_95,
+    cast(mean_predicted_clv as double) as mean_predicted_clv,
+    cast(standard_error as double) as standard_error,
+    cast(lower_95 as double) as lower_95,
+    cast(upper_95 as double) as upper_95,
     cast(case when mean_predicted_clv <> 0
         then (upper_95 - lower_95) / 2 / abs(mean_predicted_clv)
-    end as double precision) as relative_half_width,
+    end as double) as relative_half_width,
     cast(fits_used as {{ dbt.type_bigint() }}) as fits_used
 
 from intervals

@@ -4,8 +4,7 @@
 {{ config(materialized='table', schema='marts') }}
 
 with days as (
-    select cast(range as date) as date_day
-    from range(date '2000-01-01', date '2041-01-01', interval 1 day)
+    {{ day_series('2000-01-01', '2041-01-01', 'date_day') }}
 )
 
 select date_day from days

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=staging_materialization(),
     incremental_strategy='delete+insert',
     unique_key='raw_row_id',
     on_schema_change='fail',
@@ -75,7 +75,7 @@ keyed as {{ materialized_cte() }} (
     -- only rows identical in every field are treated as duplicates
     select
         *,
-        coalesce(source_interaction_id, 'fingerprint-' || cast(content_fingerprint as varchar)) as dedupe_key
+        coalesce(source_interaction_id, 'fingerprint-' || cast(content_fingerprint as {{ dbt.type_string() }})) as dedupe_key
     from validated
 
 ),
@@ -86,7 +86,7 @@ keyed as {{ materialized_cte() }} (
 
 select
     raw_row_id,
-    coalesce(source_interaction_id, 'row-' || cast(raw_row_id as varchar)) as interaction_id,
+    coalesce(source_interaction_id, 'row-' || cast(raw_row_id as {{ dbt.type_string() }})) as interaction_id,
     customer_id,
     merchant_id,
     interaction_type,

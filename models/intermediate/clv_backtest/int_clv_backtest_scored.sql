@@ -49,7 +49,7 @@ scored as (
         summary.holdout_purchases > 0 as has_holdout_purchase,
         cast(case when summary.holdout_purchases > 0
             then summary.holdout_value / summary.holdout_purchases
-        end as double precision) as holdout_spend_per_purchase,
+        end as double) as holdout_spend_per_purchase,
 
         ---------- holdout: predicted at the calibration end
         predictions.p_alive,

@@ -53,12 +53,12 @@ select
     cast(holdout_buyers_scored as {{ dbt.type_bigint() }}) as holdout_buyers_scored,
 
     ---------- purchases per customer over the holdout
-    cast(actual_holdout_purchases as double precision) as actual_holdout_purchases,
-    cast(predicted_holdout_purchases as double precision) as predicted_holdout_purchases,
+    cast(actual_holdout_purchases as double) as actual_holdout_purchases,
+    cast(predicted_holdout_purchases as double) as predicted_holdout_purchases,
 
     ---------- spend per purchase day (reporting currency)
-    cast(actual_holdout_spend as double precision) as actual_holdout_spend,
-    cast(predicted_holdout_spend as double precision) as predicted_holdout_spend,
+    cast(actual_holdout_spend as double) as actual_holdout_spend,
+    cast(predicted_holdout_spend as double) as predicted_holdout_spend,
 
     ---------- the fits (int_clv_backtest_fits, fitted_as_of = calibration_end_date)
     cast(bg_nbd_fit_segments as {{ dbt.type_string() }}) as bg_nbd_fit_segments,

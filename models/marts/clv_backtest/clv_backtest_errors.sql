@@ -44,18 +44,18 @@ select
     ---------- holdout purchases, totals
     cast(customers_scored as {{ dbt.type_bigint() }}) as customers_scored,
     cast(actual_holdout_purchases as {{ dbt.type_bigint() }}) as actual_holdout_purchases,
-    cast(predicted_holdout_purchases as double precision) as predicted_holdout_purchases,
+    cast(predicted_holdout_purchases as double) as predicted_holdout_purchases,
     cast(case when actual_holdout_purchases > 0
         then 100.0 * (predicted_holdout_purchases - actual_holdout_purchases) / actual_holdout_purchases
-    end as double precision) as percent_error_holdout_purchases,
+    end as double) as percent_error_holdout_purchases,
 
     ---------- per customer
-    cast(mean_absolute_error_per_customer as double precision) as mean_absolute_error_per_customer,
-    cast(mean_actual_holdout_purchases as double precision) as mean_actual_holdout_purchases,
+    cast(mean_absolute_error_per_customer as double) as mean_absolute_error_per_customer,
+    cast(mean_actual_holdout_purchases as double) as mean_actual_holdout_purchases,
 
     ---------- who bought in the holdout
     cast(actual_holdout_buyers as {{ dbt.type_bigint() }}) as actual_holdout_buyers,
-    cast(predicted_holdout_buyers as double precision) as predicted_holdout_buyers,
+    cast(predicted_holdout_buyers as double) as predicted_holdout_buyers,
 
     ---------- the fits and dates
     cast(bg_nbd_fit_segments as {{ dbt.type_string() }}) as bg_nbd_fit_segments,

@@ -40,9 +40,9 @@ select
 
     ---------- numerics
     cast(customers_scored as {{ dbt.type_bigint() }}) as customers_scored,
-    cast(mean_p_alive as double precision) as mean_p_alive,
-    cast(predicted_share_buying as double precision) as predicted_share_buying,
-    cast(actual_share_buying as double precision) as actual_share_buying,
+    cast(mean_p_alive as double) as mean_p_alive,
+    cast(predicted_share_buying as double) as predicted_share_buying,
+    cast(actual_share_buying as double) as actual_share_buying,
 
     ---------- dates
     cast(calibration_end_date as date) as calibration_end_date,

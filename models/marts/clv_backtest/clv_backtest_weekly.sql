@@ -25,7 +25,7 @@ select
     ---------- numerics
     cast(customers as {{ dbt.type_bigint() }}) as customers,
     cast(actual_cumulative_repeat_purchases as {{ dbt.type_bigint() }}) as actual_cumulative_repeat_purchases,
-    cast(expected_cumulative_repeat_purchases as double precision) as expected_cumulative_repeat_purchases,
+    cast(expected_cumulative_repeat_purchases as double) as expected_cumulative_repeat_purchases,
     cast(time_unit as {{ dbt.type_string() }}) as time_unit,
 
     ---------- dates
