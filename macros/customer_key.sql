@@ -32,3 +32,14 @@
         as bigint
     )
 {%- endmacro %}
+
+{# Spark: conv() reads the 16 hex digits as an unsigned 64-bit number (as a decimal string). #}
+{% macro spark__stable_customer_key(merchant_id, customer_id) -%}
+    cast(
+        cast(
+            conv(left(md5(cast(length({{ merchant_id }}) as string) || ':' || {{ merchant_id }} || ':' || {{ customer_id }}), 16), 16, 10)
+            as decimal(20, 0)
+        ) - 9223372036854775808
+        as bigint
+    )
+{%- endmacro %}
