@@ -2,7 +2,7 @@
 the same marts and audit tables, and the dbt data and unit tests pass on both.
 
 Marked `spark` (slow: one Spark session per dbt process, about a minute to
-land and several to build on 2 cores); `make test-spark` runs it. Needs Java 17
+land and several to build on 2 cores); `make test` runs it, `make test-spark` runs only it. Needs Java 17
 and the `spark` dependency group (`make install-spark`).
 
 Scope today (README, "Past one machine"): every model except the CLV
