@@ -43,3 +43,58 @@
         {{ exceptions.raise_compiler_error("var clv_refit_every must be day, week or month, got '" ~ every ~ "'") }}
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  Per customer_key, the totals of their completed purchases dated on or before
+  end_date (a select statement, for a CTE): first and last purchase day,
+  purchase days (several orders on one day are one purchase), completed
+  orders, total value and margin, and value and margin of the repeat purchase
+  days (after the first). One pass for the live summary
+  (int_customers_clv_summary, end = AS_OF_DATE) and the fits' summary
+  (int_clv_fit_summary, end = the fit date); btyd_summary_columns turns it
+  into the model's inputs.
+#}
+{% macro purchase_totals_per_customer(end_date) -%}
+    with
+
+    orders as (
+
+        select
+            customer_key,
+            order_number,
+            ordered_date,
+            is_last_order_of_day,
+            amount_reporting,
+            margin_reporting
+        from {{ ref('int_orders_sequenced_per_customer') }}
+        where ordered_date <= {{ end_date }}
+
+    ),
+
+    first_purchases as (
+
+        select
+            customer_key,
+            ordered_date as first_purchase_date
+        from orders
+        where order_number = 1
+
+    )
+
+    select
+        orders.customer_key,
+        min(first_purchases.first_purchase_date) as first_purchase_date,
+        max(orders.ordered_date) as last_purchase_date,
+        count(case when orders.is_last_order_of_day then 1 end) as purchase_days,
+        count(*) as completed_orders,
+        sum(orders.amount_reporting) as total_value_reporting,
+        sum(orders.margin_reporting) as total_margin_reporting,
+        sum(case when orders.ordered_date > first_purchases.first_purchase_date
+            then orders.amount_reporting end) as repeat_value_reporting,
+        sum(case when orders.ordered_date > first_purchases.first_purchase_date
+            then orders.margin_reporting end) as repeat_margin_reporting
+    from orders
+    inner join first_purchases
+        on orders.customer_key = first_purchases.customer_key
+    group by orders.customer_key
+{%- endmacro %}

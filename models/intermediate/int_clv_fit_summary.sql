@@ -2,36 +2,14 @@
   What the CLV fits see: the buy-till-you-die summary of every customer with
   a completed purchase on or before the fit date (macro clv_fit_date: the
   start of AS_OF_DATE's day, week or month, var clv_refit_every), as of that
-  date. The same definitions as int_customers_clv_summary (macros/clv_summary.sql)
-  with the fit date in place of AS_OF_DATE, and only the fits' columns. Between
-  two fit dates it changes only if late orders dated on or before the fit date
-  arrive, so the fit models reuse their last result the rest of the time.
+  date. The same definitions as int_customers_clv_summary (macros/clv_summary.sql:
+  purchase_totals_per_customer and btyd_summary_columns) with the fit date in
+  place of AS_OF_DATE, and only the fits' columns. Between two fit dates it
+  changes only if late orders dated on or before the fit date arrive, so the
+  fit models reuse their last result the rest of the time.
 #}
 
 with
-
-orders as (
-
-    select
-        customer_key,
-        order_number,
-        ordered_date,
-        is_last_order_of_day,
-        amount_reporting
-    from {{ ref('int_orders_sequenced_per_customer') }}
-    where ordered_date <= {{ clv_fit_date() }}
-
-),
-
-first_purchases as (
-
-    select
-        customer_key,
-        ordered_date as first_purchase_date
-    from orders
-    where order_number = 1
-
-),
 
 customers as (
 
@@ -46,17 +24,7 @@ customers as (
 
 aggregated as (
 
-    select
-        orders.customer_key,
-        min(first_purchases.first_purchase_date) as first_purchase_date,
-        max(orders.ordered_date) as last_purchase_date,
-        count(case when orders.is_last_order_of_day then 1 end) as purchase_days,
-        sum(case when orders.ordered_date > first_purchases.first_purchase_date
-            then orders.amount_reporting end) as repeat_value_reporting
-    from orders
-    inner join first_purchases
-        on orders.customer_key = first_purchases.customer_key
-    group by orders.customer_key
+    {{ purchase_totals_per_customer(clv_fit_date()) }}
 
 ),
 

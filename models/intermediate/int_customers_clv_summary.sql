@@ -11,33 +11,11 @@
     monetary_value = mean value of the repeat purchase days (first day
                      excluded) = repeat value / frequency; null if frequency = 0
   The mean of the repeat days' sums is their total over their count, so no
-  per-day grouping is needed: one join to the first day and one aggregate.
+  per-day grouping is needed: one join to the first day and one aggregate
+  (macro purchase_totals_per_customer, shared with int_clv_fit_summary).
 #}
 
 with
-
-orders as (
-
-    select
-        customer_key,
-        order_number,
-        ordered_date,
-        is_last_order_of_day,
-        amount_reporting,
-        margin_reporting
-    from {{ ref('int_orders_sequenced_per_customer') }}
-
-),
-
-first_purchases as (
-
-    select
-        customer_key,
-        ordered_date as first_purchase_date
-    from orders
-    where order_number = 1
-
-),
 
 customers as (
 
@@ -53,22 +31,7 @@ customers as (
 
 aggregated as (
 
-    select
-        orders.customer_key,
-        min(first_purchases.first_purchase_date) as first_purchase_date,
-        max(orders.ordered_date) as last_purchase_date,
-        count(case when orders.is_last_order_of_day then 1 end) as purchase_days,
-        count(*) as completed_orders,
-        sum(orders.amount_reporting) as total_value_reporting,
-        sum(orders.margin_reporting) as total_margin_reporting,
-        sum(case when orders.ordered_date > first_purchases.first_purchase_date
-            then orders.amount_reporting end) as repeat_value_reporting,
-        sum(case when orders.ordered_date > first_purchases.first_purchase_date
-            then orders.margin_reporting end) as repeat_margin_reporting
-    from orders
-    inner join first_purchases
-        on orders.customer_key = first_purchases.customer_key
-    group by orders.customer_key
+    {{ purchase_totals_per_customer(as_of_date()) }}
 
 ),
 
