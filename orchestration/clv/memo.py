@@ -65,28 +65,19 @@ def combined_fingerprint(parts, settings: dict) -> str:
 
 def previous_result(dbt, session):
     """A look-up ``fingerprint -> DataFrame or None`` into the table this dbt Python
-    model last built (``dbt.this``): its rows, without the fingerprint column's
-    role changing, when every row carries that fingerprint; None when the table does
-    not exist yet, is empty, predates the column or holds another fingerprint."""
+    model last built (``dbt.this``, a few hundred rows at most): its rows when every
+    one carries that fingerprint; None when the table does not exist yet, is empty,
+    predates the column or holds another fingerprint."""
     import duckdb
-
-    relation = str(dbt.this)
 
     def lookup(key: str) -> pd.DataFrame | None:
         try:
-            previous = session.sql(f"select * from {relation}")
+            previous = session.sql(f"select * from {dbt.this}").df()
         except duckdb.CatalogException:
             return None
-        if FINGERPRINT_COLUMN not in previous.columns:
+        if previous.empty or FINGERPRINT_COLUMN not in previous.columns:
             return None
-        if not all(c in "0123456789abcdef" for c in key):   # a hex digest, safe as a literal
-            raise ValueError(f"not a fingerprint: {key!r}")
-        found = session.sql(
-            f"select count(*), count(*) filter (where {FINGERPRINT_COLUMN} = '{key}') from {relation}"
-        ).fetchall()[0]
-        if found[0] == 0 or found[0] != found[1]:
-            return None
-        return previous.df()
+        return previous if set(previous[FINGERPRINT_COLUMN].tolist()) == {key} else None
 
     return lookup
 
