@@ -8,25 +8,27 @@
 #}
 
 {#
-  The materialization of the incremental staging models (*_checked). DuckDB
-  stages only the new raw files (delete+insert on raw_row_id,
-  macros/incremental_staging.sql); dbt-spark has no delete+insert for Parquet
-  tables, and the Spark landing is always a full one, so there they are
-  tables rebuilt from every raw row (is_incremental() is then false).
+  The materialization of the incremental models: the staging models
+  (*_checked, which stage only the new raw files: delete+insert on
+  raw_row_id, macros/incremental_staging.sql) and the per-customer lifecycle
+  models (which recompute only some customers, macros/incremental_lifecycle.sql).
+  dbt-spark has no delete+insert for Parquet tables, and the Spark landing is
+  always a full one, so there they are tables rebuilt in full
+  (is_incremental() is then false).
 #}
-{% macro staging_materialization() -%}
-    {{- return(adapter.dispatch('staging_materialization', 'customer_lifecycle')()) -}}
+{% macro incremental_materialization() -%}
+    {{- return(adapter.dispatch('incremental_materialization', 'customer_lifecycle')()) -}}
 {%- endmacro %}
 
-{% macro default__staging_materialization() -%}
+{% macro default__incremental_materialization() -%}
     {{- return('incremental') -}}
 {%- endmacro %}
 
-{% macro duckdb__staging_materialization() -%}
+{% macro duckdb__incremental_materialization() -%}
     {{- return('incremental') -}}
 {%- endmacro %}
 
-{% macro spark__staging_materialization() -%}
+{% macro spark__incremental_materialization() -%}
     {{- return('table') -}}
 {%- endmacro %}
 

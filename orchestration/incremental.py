@@ -3,7 +3,10 @@
 A run is either a *full refresh* (every raw file landed and staged again,
 every incremental model rebuilt with dbt's ``--full-refresh``) or
 *incremental* (only raw files the build has not staged yet are parsed and
-staged; models downstream of staging are rebuilt as they always are). The
+staged; the per-customer lifecycle models recompute only the customers that
+new rows, rows dated since the last build or a stage change due touch,
+models/intermediate/int_customers_to_recompute.sql; the other models are
+rebuilt in full). The
 rule above everything: an incremental build produces, table for table, what a
 full refresh of the same files as of the same date produces
 (tests/test_incremental_contract.py proves it step by step).
@@ -22,7 +25,9 @@ and which files are new. A full refresh happens when
 
 * it is asked for (``FULL_REFRESH=1``, the run config ``full_refresh``);
 * there is no successful build yet in this database;
-* AS_OF_DATE moved backwards (rows flagged as future must come back);
+* AS_OF_DATE moved backwards (rows flagged as future must come back), from
+  the last successful build or from a later build that did not finish (it
+  may have recomputed some customers as of its date);
 * the project changed: a seed, ``dbt_project.yml`` (its vars), a model or a
   macro, or a setting that changes what the landing reads (RAW_DATA_DIR,
   RAW_CSV_ENCODING);
@@ -116,12 +121,20 @@ def project_fingerprint(project_dir: Path = settings.PROJECT_DIR) -> str:
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, LandedFile], set[str]]:
-    """(build state, landed files by path, staged paths); empty when this database has none."""
+    """(build state, landed files by path, staged paths); empty when this database has none.
+
+    The state also holds ``attempted_as_of_date``: the as-of date of the last
+    landing's plan, which may belong to a build that did not finish.
+    """
     tables = {row[0] for row in con.execute(
         "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
     if STATE not in tables or LEDGER not in tables:
         return {}, {}, set()
     state = dict(con.execute(f"select key, value from raw.{STATE}").fetchall())
+    if PLAN in tables:
+        attempted = con.execute(f"select max(as_of_date) from raw.{PLAN}").fetchone()[0]
+        if attempted is not None:
+            state["attempted_as_of_date"] = attempted.isoformat()
     landed, staged = {}, set()
     for entity, path, position, size, mtime_ns, sha256, is_staged in con.execute(
         f"select entity, path, position, size, mtime_ns, sha256, is_staged from raw.{LEDGER}"
@@ -168,8 +181,13 @@ def plan_build(
     if not state:
         reasons.append("no earlier successful build in this database")
     else:
+        attempted = dt.date.fromisoformat(state["attempted_as_of_date"]) if state.get("attempted_as_of_date") else None
         if previous is not None and as_of < previous:
             reasons.append(f"AS_OF_DATE moved backwards ({previous.isoformat()} -> {as_of.isoformat()})")
+        elif attempted is not None and as_of < attempted:
+            # the unfinished build may have recomputed customers as of its later date
+            reasons.append(f"AS_OF_DATE is before that of the last build attempted, which did not finish "
+                           f"({attempted.isoformat()} -> {as_of.isoformat()})")
         if state.get("project_fingerprint") != project_fingerprint(project_dir):
             reasons.append("the project changed since the last build (a seed, a var in dbt_project.yml, a model, "
                            "a macro, or RAW_CSV_ENCODING)")

@@ -55,6 +55,12 @@ LAST_DAY = dt.date(2026, 6, 30)
 DAYS = 32  # daily files after the history file
 FIRST_DAY = LAST_DAY - dt.timedelta(days=DAYS)
 SCHEMAS = ["marts", "audit", "staging"]
+# The per-customer models an incremental build updates for some customers only
+# (macros/incremental_lifecycle.sql): compared too, not only the marts built from them.
+PER_CUSTOMER_TABLES = [
+    "int_orders_sequenced_per_customer", "int_activity_days_per_customer",
+    "int_customer_stage_intervals", "int_customer_next_stage_changes",
+]
 # the same for every build (no re-parse between them); see the module docstring
 DBT_VARS = json.dumps({"clv_min_customers": 1_000_000})
 
@@ -239,6 +245,7 @@ def test_daily_incremental_builds_equal_full_rebuilds(archive, tmp_path):
     daily_db.parent.mkdir()
     full_db.parent.mkdir()
     previous_inputs = None
+    recomputed = []
     with _builder() as daily_builder, _builder() as full_builder:
         for step in steps():
             for n in step.arrive:
@@ -257,8 +264,17 @@ def test_daily_incremental_builds_equal_full_rebuilds(archive, tmp_path):
             plan = daily.result()
             print(f"{step.name}: {plan.path}, {time.perf_counter() - started:.1f} s")
             assert plan.path == step.expected_path, f"{step.name}: {plan.describe()}"
-            problems = compare(str(daily_db), str(full_db), SCHEMAS, {})
+            problems = compare(str(daily_db), str(full_db), SCHEMAS, {}) + _per_customer_differences(daily_db, full_db)
             assert not problems, f"{step.name} ({plan.describe()}): the incremental build differs:\n" + "\n".join(problems)
+            if plan.path == "incremental":
+                recomputed.append((step.name, _recomputed(daily_db)))
+
+    # the incremental steps recomputed some customers, not all, and for every reason there is
+    print("customers recomputed (rows, new rows, dated since, stage change due, of all):", recomputed)
+    assert recomputed and all(not counts["full"] and counts["rows"] < counts["customers"] for _, counts in recomputed)
+    if len(recomputed) >= 8:  # a capped local run may stop earlier
+        for reason in ("new_rows", "dated_since", "due"):
+            assert any(counts[reason] for _, counts in recomputed), f"no incremental step had a customer with {reason}"
 
     # the duplicates of staged orders were judged against the staged rows, as a full build judges them
     if not any(DUPLICATE_DAY in step.arrive for step in steps()):
@@ -274,6 +290,37 @@ def test_daily_incremental_builds_equal_full_rebuilds(archive, tmp_path):
         con.close()
     counts = dict(reasons)
     assert counts.get("exact_duplicate", 0) >= 1 and counts.get("duplicate_order_id", 0) >= 1, reasons
+
+
+def _per_customer_differences(daily_db: Path, full_db: Path) -> list[str]:
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{daily_db}' as daily (read_only)")
+        con.execute(f"attach '{full_db}' as reference (read_only)")
+        problems = []
+        for table in PER_CUSTOMER_TABLES:
+            for left, right in (("daily", "reference"), ("reference", "daily")):
+                extra = con.execute(
+                    f"select count(*) from (select * from {left}.intermediate.{table} "
+                    f"except all select * from {right}.intermediate.{table})").fetchone()[0]
+                if extra:
+                    problems.append(f"intermediate.{table}: {extra} row(s) only in the {left} build")
+        return problems
+    finally:
+        con.close()
+
+
+def _recomputed(daily_db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(daily_db), read_only=True)
+    try:
+        row = con.execute(
+            "select count(*), count(*) filter (has_new_rows), count(*) filter (has_rows_dated_since_previous_build), "
+            "count(*) filter (is_stage_change_due), bool_or(is_full_recompute), "
+            "(select count(*) from intermediate.int_customers_windowed) "
+            "from intermediate.int_customers_to_recompute").fetchone()
+    finally:
+        con.close()
+    return dict(zip(("rows", "new_rows", "dated_since", "due", "full", "customers"), row, strict=True))
 
 
 def test_the_demo_days_exercise_what_the_contract_names(archive):

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_customers_to_recompute(['customer_key']) }}"
+) }}
+-- depends_on: {{ ref('int_customers_to_recompute') }}
 {#
   One row per customer and UTC day with activity, as of AS_OF_DATE.
   Activity is a completed purchase (int_orders_sequenced_per_customer) and,
@@ -8,6 +15,8 @@
   For customers whose interactions do not count, each purchase day is simply
   the day's last order (no aggregation needed); only customers whose
   interactions count go through a group by.
+  Incremental: a daily build recomputes only the customers in
+  int_customers_to_recompute (macros/incremental_lifecycle.sql).
 #}
 
 with
@@ -16,6 +25,7 @@ customers as (
 
     select customer_key, merchant_id, customer_id, counts_interactions
     from {{ ref('int_customers_windowed') }}
+    where {{ customers_to_recompute('customer_key') }}
 
 ),
 

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_customers_to_recompute(['customer_key']) }}"
+) }}
+-- depends_on: {{ ref('int_customers_to_recompute') }}
 {#
   The next day each customer's stage changes if nothing new happens: no
   order, no interaction, no customer row after AS_OF_DATE. With the
@@ -13,7 +20,10 @@
   The reactivated rule does not depend on the day, so it holds on a candidate
   exactly when it holds today (today's stage is reactivated); where today's
   stage is at_risk, only churned can follow. An incremental build uses this
-  date to find the customers whose stage moves between two as-of dates.
+  date to find the customers whose stage moves between two as-of dates
+  (int_customers_to_recompute), and recomputes only those customers here.
+  Nothing changes for the others: a candidate day that passes without a
+  change of stage is skipped as of either date.
 #}
 
 with
@@ -22,6 +32,7 @@ customers as (
 
     select customer_key, silent_after_days, churned_after_days
     from {{ ref('int_customers_windowed') }}
+    where {{ customers_to_recompute('customer_key') }}
 
 ),
 
@@ -30,6 +41,7 @@ current_stages as (
     select customer_key, stage_code
     from {{ ref('int_customer_stage_intervals') }}
     where valid_to is null
+        and {{ customers_to_recompute('customer_key') }}
 
 ),
 
@@ -43,6 +55,7 @@ facts as (
         max(case when is_purchase_day then activity_date end) as last_purchase_date,
         max(loyal_until_date) as loyal_until_date
     from {{ ref('int_activity_days_per_customer') }}
+    where {{ customers_to_recompute('customer_key') }}
     group by customer_key
 
 ),

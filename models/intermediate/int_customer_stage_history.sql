@@ -39,8 +39,7 @@ select
 
     ---------- dates
     intervals.valid_from,
-    intervals.valid_to,
-    {{ as_of_date() }} as as_of_date
+    intervals.valid_to
 
 from intervals
 inner join windowed_customers

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_customers_to_recompute(['customer_key']) }}"
+) }}
+-- depends_on: {{ ref('int_customers_to_recompute') }}
 {#
   Lifecycle stage intervals per customer (customer_key, integer stage codes),
   from the start of their timeline up to AS_OF_DATE, derived from the
@@ -21,6 +28,10 @@
   purchases count), a second one only for customers whose interactions
   count (to carry the latest return from churn across interaction days),
   and one over the resulting intervals.
+  Incremental: a daily build recomputes only the customers in
+  int_customers_to_recompute (macros/incremental_lifecycle.sql); for every
+  other customer no breakpoint falls between the two as-of dates, so their
+  intervals are unchanged.
 #}
 
 with
@@ -34,6 +45,7 @@ customers as (
         churned_after_days,
         counts_interactions
     from {{ ref('int_customers_windowed') }}
+    where {{ customers_to_recompute('customer_key') }}
 
 ),
 

@@ -1,5 +1,5 @@
 {{ config(
-    materialized=staging_materialization(),
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='raw_row_id',
     on_schema_change='fail',

@@ -14,14 +14,14 @@ with
 
 history as (
 
-    select industry, lifecycle_stage, valid_from, valid_to, as_of_date
+    select industry, lifecycle_stage, valid_from, valid_to
     from {{ ref('customer_stage_history') }}
 
 ),
 
 as_of as (
 
-    select max(as_of_date) as as_of_date from history
+    select {{ as_of_date() }} as as_of_date
 
 ),
 

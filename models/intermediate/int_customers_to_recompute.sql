@@ -1,0 +1,118 @@
+{#
+  The customers whose per-customer rows an incremental build recomputes
+  (macros/incremental_lifecycle.sql); every other customer keeps the rows of
+  the last build. Between the last successful build as of a and this one as
+  of b (raw._build_plan, written by the landing), a customer's orders in
+  sequence, activity days and stage intervals can only change if
+    * has_new_rows: an order, interaction or customer row of theirs came in a
+      raw file this build stages (raw._landed_files, not staged yet);
+    * has_rows_dated_since_previous_build: a row of theirs staged earlier is
+      dated in (a, b], so it was after the as-of date then and counts now;
+    * is_stage_change_due: their next stage change as of a
+      (int_customer_next_stage_changes of the last build) falls in (a, b]:
+      silence reaching at_risk or churned, the loyalty lapse, new turning active.
+  When the landing planned no incremental build as of this date (a full
+  landing, a hand-run dbt at another date, no earlier build), every customer
+  is recomputed (is_full_recompute): the incremental models then equal a full
+  build whatever state they were in.
+
+  The last build's next stage changes are read without ref(): the table is
+  downstream of the models this one feeds, and what is wanted is its state
+  before this build, as `this` is for an incremental model.
+#}
+
+{%- set previous_next_changes = adapter.get_relation(
+    database=this.database, schema=this.schema, identifier='int_customer_next_stage_changes') if execute else none -%}
+
+with
+
+plan as (
+
+    select previous_as_of_date, as_of_date
+    from {{ source('raw', '_build_plan') }}
+    where path = 'incremental'
+        and as_of_date = {{ as_of_date() }}
+        and previous_as_of_date is not null
+        {%- if execute and previous_next_changes is none %}
+        -- no earlier build of the next stage changes: every customer is recomputed
+        and false
+        {%- endif %}
+
+),
+
+new_files as (
+
+    select path
+    from {{ source('raw', '_landed_files') }}
+    where not is_staged
+
+),
+
+-- the usable rows of every dated entity, with the day that decides whether they count as of a date
+customer_rows as (
+
+    select merchant_id, customer_id, source_file, ordered_date as row_date
+    from {{ ref('stg_raw__orders') }}
+    union all
+    select merchant_id, customer_id, source_file, occurred_date as row_date
+    from {{ ref('stg_raw__interactions') }}
+    union all
+    select merchant_id, customer_id, source_file, cast(registered_at as date) as row_date
+    from {{ ref('stg_raw__customers') }}
+
+),
+
+with_new_rows as (
+
+    select distinct {{ stable_customer_key('merchant_id', 'customer_id') }} as customer_key
+    from customer_rows
+    where exists (select 1 from plan)
+        and source_file in (select path from new_files)
+
+),
+
+with_rows_dated_since as (
+
+    select distinct {{ stable_customer_key('customer_rows.merchant_id', 'customer_rows.customer_id') }} as customer_key
+    from customer_rows
+    inner join plan
+        on customer_rows.row_date > plan.previous_as_of_date
+        and customer_rows.row_date <= plan.as_of_date
+
+),
+
+stage_change_due as (
+
+    {%- if previous_next_changes is not none %}
+    select next_changes.customer_key
+    from {{ previous_next_changes }} as next_changes
+    inner join plan
+        on next_changes.next_stage_change_date > plan.previous_as_of_date
+        and next_changes.next_stage_change_date <= plan.as_of_date
+    {%- else %}
+    select cast(null as {{ dbt.type_bigint() }}) as customer_key
+    where false
+    {%- endif %}
+
+),
+
+flagged as (
+
+    select
+        customers.customer_key,
+        customers.merchant_id,
+        customers.customer_id,
+        customers.customer_key in (select customer_key from with_new_rows) as has_new_rows,
+        customers.customer_key in (select customer_key from with_rows_dated_since) as has_rows_dated_since_previous_build,
+        customers.customer_key in (select customer_key from stage_change_due) as is_stage_change_due,
+        not exists (select 1 from plan) as is_full_recompute
+    from {{ ref('int_customers_windowed') }} as customers
+
+)
+
+select *
+from flagged
+where is_full_recompute
+    or has_new_rows
+    or has_rows_dated_since_previous_build
+    or is_stage_change_due
