@@ -101,6 +101,11 @@ def test_build_everything_on_the_messy_fixture(defs, build_env, monkeypatch):
     )[0][0]
     assert fits["clv_fits_ok"].value + fits["clv_fits_not_ok"].value == statuses > 0
     assert "| model | level | segment | status |" in fits["clv_fit_status"].value
+    # a first build is a full one: every customer was computed, and the metadata says so
+    recomputed = metadata["intermediate/int_customers_to_recompute"]
+    customers = query(build_env["duckdb"], "select count(*) from intermediate.int_customers_windowed")[0][0]
+    assert recomputed["customers_recomputed"].value == customers > 0
+    assert recomputed["customers_recomputed_why"].data["every customer (no incremental plan as of this date)"] == customers
 
     con = duckdb.connect(str(build_env["publish"]), read_only=True)
     try:

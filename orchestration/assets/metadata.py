@@ -15,7 +15,9 @@ from one read-only connection:
   rows, quarantined rows, whether they add up) and quarantined rows per
   reason;
 * ``marts/clv_model_fits`` and ``intermediate/int_clv_fits``: the fit status
-  per model and segment.
+  per model and segment;
+* ``intermediate/int_customers_to_recompute``: how many customers the
+  per-customer lifecycle models recomputed (all of them in a full build), and why.
 
 The events keep dbt's order; only their timing moves (to the end of the
 build). If the database cannot be read, the events go out without the
@@ -34,6 +36,7 @@ import duckdb
 
 STAGING_PREFIX = "stg_raw__"
 CLV_FIT_MODELS = ("clv_model_fits", "int_clv_fits")
+RECOMPUTE_MODEL = "int_customers_to_recompute"
 
 
 def _ident(name: str) -> str:
@@ -125,6 +128,23 @@ def clv_fit_status(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any]) -> d
     }
 
 
+def customers_recomputed(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any]) -> dict[str, Any]:
+    """How many customers the per-customer lifecycle models recomputed, of how many, and why."""
+    schema, name = relation_of(node)
+    rows, new_rows, dated_since, due, full = con.execute(
+        "select count(*), count(*) filter (has_new_rows), count(*) filter (has_rows_dated_since_previous_build), "
+        f"count(*) filter (is_stage_change_due), coalesce(bool_or(is_full_recompute), false) "
+        f"from {_ident(schema)}.{_ident(name)}"
+    ).fetchone()
+    return {
+        "customers_recomputed": rows,
+        "customers_recomputed_why": dg.MetadataValue.json({
+            "every customer (no incremental plan as of this date)": rows if full else 0,
+            "new rows": new_rows, "rows dated since the last build": dated_since, "stage change due": due,
+        }),
+    }
+
+
 def node_metadata(
     con: duckdb.DuckDBPyConnection, node: Mapping[str, Any], staging_schema: str
 ) -> dict[str, Any]:
@@ -139,6 +159,8 @@ def node_metadata(
         extras.append(("reconciliation", lambda: reconciliation(con, entity, staging_schema)))
     if node["name"] in CLV_FIT_MODELS and node["resource_type"] == "model":
         extras.append(("CLV fit status", lambda: clv_fit_status(con, node)))
+    if node["name"] == RECOMPUTE_MODEL and node["resource_type"] == "model":
+        extras.append(("customers recomputed", lambda: customers_recomputed(con, node)))
     for label, compute in extras:
         try:
             metadata.update(compute())
