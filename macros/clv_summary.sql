@@ -52,9 +52,12 @@
   days (after the first). One pass for the live summary
   (int_customers_clv_summary, end = AS_OF_DATE) and the fits' summary
   (int_clv_fit_summary, end = the fit date); btyd_summary_columns turns it
-  into the model's inputs.
+  into the model's inputs. int_purchase_totals_per_customer keeps them as of
+  AS_OF_DATE for every reader, with `with_rhythm` (first and last order
+  timestamps, gaps between purchase days and their median) and a `where` on
+  the customers (those an incremental build recomputes).
 #}
-{% macro purchase_totals_per_customer(end_date) -%}
+{% macro purchase_totals_per_customer(end_date, where='true', with_rhythm=false) -%}
     with
 
     orders as (
@@ -66,8 +69,13 @@
             is_last_order_of_day,
             amount_reporting,
             margin_reporting
+            {%- if with_rhythm %},
+            ordered_at,
+            days_since_previous_order
+            {%- endif %}
         from {{ ref('int_orders_sequenced_per_customer') }}
         where ordered_date <= {{ end_date }}
+            and {{ where }}
 
     ),
 
@@ -93,6 +101,14 @@
             then orders.amount_reporting end) as repeat_value_reporting,
         sum(case when orders.ordered_date > first_purchases.first_purchase_date
             then orders.margin_reporting end) as repeat_margin_reporting
+        {%- if with_rhythm %},
+        min(orders.ordered_at) as first_order_at,
+        max(orders.ordered_at) as last_order_at,
+        -- gaps between distinct purchase days (same-day orders are one occasion)
+        count(case when orders.days_since_previous_order > 0 then 1 end) as purchase_gaps,
+        {{ median('case when orders.days_since_previous_order > 0 then orders.days_since_previous_order end') }}
+            as median_gap_days
+        {%- endif %}
     from orders
     inner join first_purchases
         on orders.customer_key = first_purchases.customer_key

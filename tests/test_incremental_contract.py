@@ -60,6 +60,7 @@ SCHEMAS = ["marts", "audit", "staging"]
 PER_CUSTOMER_TABLES = [
     "int_orders_sequenced_per_customer", "int_activity_days_per_customer",
     "int_customer_stage_intervals", "int_customer_next_stage_changes",
+    "int_purchase_totals_per_customer", "int_interaction_totals_per_customer",
 ]
 # the same for every build (no re-parse between them); see the module docstring
 DBT_VARS = json.dumps({"clv_min_customers": 1_000_000})

@@ -27,16 +27,14 @@ order_summaries as (
 
     select
         customer_key,
-        count(*) as completed_orders,
-        count(case when is_last_order_of_day then 1 end) as purchase_days,
-        min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at,
-        max(ordered_date) as last_order_date,
-        -- gaps between distinct purchase days (same-day orders are one occasion)
-        count(case when days_since_previous_order > 0 then 1 end) as purchase_gaps,
-        {{ median('case when days_since_previous_order > 0 then days_since_previous_order end') }} as median_gap_days
-    from {{ ref('int_orders_sequenced_per_customer') }}
-    group by customer_key
+        completed_orders,
+        purchase_days,
+        first_order_at,
+        last_order_at,
+        last_purchase_date as last_order_date,
+        purchase_gaps,
+        median_gap_days
+    from {{ ref('int_purchase_totals_per_customer') }}
 
 ),
 

@@ -25,17 +25,8 @@ customers as (
 
 interactions as (
 
-    select
-        customers.customer_key,
-        max(interactions.occurred_date) as last_interaction_date,
-        count(case when interactions.interaction_type = 'complaint' then 1 end) as complaints,
-        count(case when interactions.rating = 5 then 1 end) as five_star_ratings
-    from {{ ref('stg_raw__interactions') }} as interactions
-    inner join customers
-        on interactions.merchant_id = customers.merchant_id
-        and interactions.customer_id = customers.customer_id
-    where not interactions.is_after_as_of_date
-    group by customers.customer_key
+    select customer_key, last_interaction_date, complaints, five_star_ratings
+    from {{ ref('int_interaction_totals_per_customer') }}
 
 ),
 

@@ -38,13 +38,12 @@ orders as (
 
     select
         customer_key,
-        count(*) as completed_orders,
-        min(ordered_date) as first_order_date,
-        max(ordered_date) as last_order_date,
-        sum(amount_reporting) as historical_value,
-        sum(margin_reporting) as historical_margin
-    from {{ ref('int_orders_sequenced_per_customer') }}
-    group by customer_key
+        completed_orders,
+        first_purchase_date as first_order_date,
+        last_purchase_date as last_order_date,
+        total_value_reporting as historical_value,
+        total_margin_reporting as historical_margin
+    from {{ ref('int_purchase_totals_per_customer') }}
 
 ),
 

@@ -12,7 +12,8 @@
                      excluded) = repeat value / frequency; null if frequency = 0
   The mean of the repeat days' sums is their total over their count, so no
   per-day grouping is needed: one join to the first day and one aggregate
-  (macro purchase_totals_per_customer, shared with int_clv_fit_summary).
+  (int_purchase_totals_per_customer; macro purchase_totals_per_customer,
+  shared with int_clv_fit_summary).
 #}
 
 with
@@ -31,7 +32,7 @@ customers as (
 
 aggregated as (
 
-    {{ purchase_totals_per_customer(as_of_date()) }}
+    select * from {{ ref('int_purchase_totals_per_customer') }}
 
 ),
 
