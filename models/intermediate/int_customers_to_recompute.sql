@@ -102,11 +102,18 @@ flagged as (
         customers.customer_key,
         customers.merchant_id,
         customers.customer_id,
-        customers.customer_key in (select customer_key from with_new_rows) as has_new_rows,
-        customers.customer_key in (select customer_key from with_rows_dated_since) as has_rows_dated_since_previous_build,
-        customers.customer_key in (select customer_key from stage_change_due) as is_stage_change_due,
-        not exists (select 1 from plan) as is_full_recompute
+        with_new_rows.customer_key is not null as has_new_rows,
+        with_rows_dated_since.customer_key is not null as has_rows_dated_since_previous_build,
+        stage_change_due.customer_key is not null as is_stage_change_due,
+        fallback.is_full_recompute
     from {{ ref('int_customers_windowed') }} as customers
+    cross join (select count(*) = 0 as is_full_recompute from plan) as fallback
+    left join with_new_rows
+        on customers.customer_key = with_new_rows.customer_key
+    left join with_rows_dated_since
+        on customers.customer_key = with_rows_dated_since.customer_key
+    left join stage_change_due
+        on customers.customer_key = stage_change_due.customer_key
 
 )
 
