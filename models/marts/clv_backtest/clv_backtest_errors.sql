@@ -27,7 +27,7 @@ grouped as (
         avg(holdout_purchases) as mean_actual_holdout_purchases,
         count(case when has_holdout_purchase then 1 end) as actual_holdout_buyers,
         {{ exact_sum('holdout_purchase_probability') }} as predicted_holdout_buyers,
-        string_agg(distinct bg_nbd_segment, ', ' order by bg_nbd_segment) as bg_nbd_fit_segments,
+        {{ distinct_sorted_list('bg_nbd_segment', ', ') }} as bg_nbd_fit_segments,
         min(calibration_end_date) as calibration_end_date,
         min(as_of_date) as as_of_date,
         min(holdout_days) as holdout_days
