@@ -277,6 +277,8 @@ def build(raw_dir: Path, duckdb_path: Path, publish_path: Path | None = None, db
     dbt unit tests are left out unless `unit_tests` (each is a slow Spark job).
     """
     env = dict(os.environ, DBT_TARGET="spark")
+    # one as-of date for every step, even across midnight (--vars still win)
+    env["AS_OF_DATE"] = settings.as_of_date().isoformat()
     python = sys.executable
     dbt = [str(Path(python).with_name("dbt"))]
     flags = ["--profiles-dir", str(settings.PROJECT_DIR), "--project-dir", str(settings.PROJECT_DIR)]
@@ -316,6 +318,21 @@ def build(raw_dir: Path, duckdb_path: Path, publish_path: Path | None = None, db
         print(f"=== published {len(tables)} tables to {publish_path}", flush=True)
 
 
+def generate_demo_data_if_needed() -> None:
+    """The demo step of the Dagster graph (orchestration/assets/demo.py), for a Spark build:
+    demo exports into the default landing folder when it holds no orders, never into a RAW_DATA_DIR."""
+    raw_dir = settings.raw_data_dir()
+    if not settings.raw_data_dir_is_default() or landing.raw_dir_has_orders(raw_dir):
+        return
+    from orchestration import demo_data
+
+    as_of = settings.as_of_date()
+    print(f"{raw_dir} holds no orders: generating {settings.DEMO_ORDERS:,} demo orders "
+          f"(seed {settings.DEMO_SEED}, ending {as_of}).", flush=True)
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    demo_data.generate(raw_dir, n_orders=settings.DEMO_ORDERS, end_date=as_of, seed=settings.DEMO_SEED)
+
+
 class SparkBuildError(RuntimeError):
     """A step of the Spark build failed; the message names the step."""
 
@@ -345,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
             print(name)
         return 0
     if args.command == "build":
+        if args.raw_dir is None:
+            generate_demo_data_if_needed()
         try:
             build(args.raw_dir or settings.raw_data_dir(), args.duckdb_path or settings.duckdb_path(),
                   None if args.no_publish else (args.publish_path or settings.publish_path()),
@@ -353,9 +372,11 @@ def main(argv: list[str] | None = None) -> int:
             print(str(error), file=sys.stderr)
             return 1
         return 0
+    duckdb_path = args.duckdb_path or settings.duckdb_path()
     try:
-        metas = land(args.raw_dir or settings.raw_data_dir(), args.duckdb_path or settings.duckdb_path())
+        metas = land(args.raw_dir or settings.raw_data_dir(), duckdb_path)
     except landing.RawDataError as error:
+        landing.record_refusal(duckdb_path, str(error))   # orchestration.run prints it last
         print(str(error), file=sys.stderr)
         return 2
     for name, meta in metas.items():
