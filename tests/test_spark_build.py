@@ -125,3 +125,28 @@ def test_marts_and_audit_equal_duckdb(builds):
                 differences.append(f"{schema}.{table}: {row_left} (DuckDB) vs {row_right} (Spark)")
                 break
     assert not differences, "\n".join(differences)
+
+
+def test_export_creates_an_empty_spark_table_with_its_columns(tmp_path):
+    """Spark writes no Parquet file for an empty table; the export still creates it, empty, with its columns."""
+    pytest.importorskip("pyspark", reason="the spark dependency group is not installed (make install-spark)")
+    env = dict(os.environ, DBT_TARGET="spark", SPARK_WAREHOUSE_DIR=str(tmp_path / "warehouse"),
+               SPARK_METASTORE_DIR=str(tmp_path / "metastore"))
+    create = ("from orchestration.spark import session\n"
+              "spark = session()\n"
+              "spark.sql('create database marts')\n"
+              "spark.sql('create table marts.nobody (customer_id string, orders bigint, value decimal(18, 2), "
+              "seen_at timestamp) using parquet')\n"
+              "spark.stop()\n")
+    created = subprocess.run([sys.executable, "-c", create], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert created.returncode == 0, created.stderr[-3000:]
+    assert not list((tmp_path / "warehouse" / "marts.db" / "nobody").glob("*.parquet"))
+    exported = subprocess.run([sys.executable, "-m", "orchestration.spark", "export", str(tmp_path / "out.duckdb")],
+                              env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    assert exported.stdout.split() == ["marts.nobody"]
+    con = duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True)
+    assert con.execute("select count(*) from marts.nobody").fetchall() == [(0,)]
+    assert con.execute("select column_name, data_type from duckdb_columns() where table_name = 'nobody' "
+                       "order by column_index").fetchall() == [
+        ("customer_id", "VARCHAR"), ("orders", "BIGINT"), ("value", "DECIMAL(18,2)"), ("seen_at", "TIMESTAMP")]
