@@ -210,7 +210,7 @@ def _target_path() -> Path:
 BUILT_TYPES = ("model", "seed", "snapshot")
 
 
-def build_phases(manifest: dict[str, Any], unit_tests: bool = False) -> list[tuple[str, list[str]]]:
+def build_phases(manifest: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """The steps of a Spark build: dbt selections alternating with runs of the Python models.
 
     Python models and SQL models interleave (int_clv_backtest_tracking, a
@@ -222,13 +222,9 @@ def build_phases(manifest: dict[str, Any], unit_tests: bool = False) -> list[tup
     orchestration.spark_clv, and ("tests", names) for the data tests of the
     Python models just run. Each data test runs once, in the step after all
     of its parents are built (it is selected by name, with dbt's indirect
-    selection off). With `unit_tests`, each SQL model's dbt unit tests are
-    in its step too (dbt-spark cannot run a unit test of a Python model).
+    selection off). dbt unit tests are not in the list (they run on DuckDB).
     """
     nodes = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in (*BUILT_TYPES, "test")}
-    if unit_tests:
-        nodes.update({uid: dict(node, resource_type="test") for uid, node in manifest.get("unit_tests", {}).items()
-                      if not any(nodes.get(p, {}).get("language") == "python" for p in node["depends_on"]["nodes"])})
     phase: dict[str, int] = {}
 
     def is_python(node) -> bool:
@@ -260,8 +256,7 @@ def build_phases(manifest: dict[str, Any], unit_tests: bool = False) -> list[tup
     return steps
 
 
-def build(raw_dir: Path, duckdb_path: Path, publish_path: Path | None = None, dbt_vars: dict | None = None,
-          unit_tests: bool = False) -> None:
+def build(raw_dir: Path, duckdb_path: Path, publish_path: Path | None = None, dbt_vars: dict | None = None) -> None:
     """The whole pipeline on Spark: land, dbt around the CLV step, copy the marts out.
 
     1. land RAW_DATA_DIR (DuckDB landing, then raw Spark tables);
@@ -274,7 +269,7 @@ def build(raw_dir: Path, duckdb_path: Path, publish_path: Path | None = None, db
 
     Every Spark step runs in its own process (one process at a time may open
     the local metastore). A failing step raises SparkBuildError naming it.
-    dbt unit tests are left out unless `unit_tests` (each is a slow Spark job).
+    dbt unit tests are left out (each is a slow Spark job; they run on DuckDB).
     """
     env = dict(os.environ, DBT_TARGET="spark")
     # one as-of date for every step, even across midnight (--vars still win)
@@ -284,7 +279,7 @@ def build(raw_dir: Path, duckdb_path: Path, publish_path: Path | None = None, db
     flags = ["--profiles-dir", str(settings.PROJECT_DIR), "--project-dir", str(settings.PROJECT_DIR)]
     if dbt_vars:
         flags += ["--vars", json.dumps(dbt_vars)]
-    no_unit = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
+    no_unit = ["--exclude-resource-type", "unit_test"]
 
     def step(title: str, command: list[str]) -> None:
         print(f"\n=== Spark build: {title}", flush=True)
@@ -299,7 +294,7 @@ def build(raw_dir: Path, duckdb_path: Path, publish_path: Path | None = None, db
                                "--duckdb-path", str(duckdb_path)])
     step("dbt parse", [*dbt, "parse", "--quiet", *flags])
     manifest_path = _target_path() / "manifest.json"
-    for kind, names in build_phases(json.loads(manifest_path.read_text(encoding="utf-8")), unit_tests):
+    for kind, names in build_phases(json.loads(manifest_path.read_text(encoding="utf-8"))):
         if kind == "dbt":
             step(f"dbt build of {len(names)} models, seeds and tests",
                  [*dbt, "build", "--select", *names, "--indirect-selection", "empty", *no_unit, *flags])
@@ -355,7 +350,6 @@ def main(argv: list[str] | None = None) -> int:
     build_command.add_argument("--publish-path", type=Path, default=None, help="default: PUBLISH_PATH")
     build_command.add_argument("--no-publish", action="store_true", help="leave the published file alone")
     build_command.add_argument("--vars", default="", help="dbt --vars, as JSON")
-    build_command.add_argument("--unit-tests", action="store_true", help="also run the dbt unit tests on Spark")
     args = parser.parse_args(argv)
     if args.command == "export":
         for name in copy_to_duckdb(warehouse_dir(), args.duckdb_file, tuple(args.schemas.split(","))):
@@ -367,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             build(args.raw_dir or settings.raw_data_dir(), args.duckdb_path or settings.duckdb_path(),
                   None if args.no_publish else (args.publish_path or settings.publish_path()),
-                  json.loads(args.vars) if args.vars else None, args.unit_tests)
+                  json.loads(args.vars) if args.vars else None)
         except SparkBuildError as error:
             print(str(error), file=sys.stderr)
             return 1
