@@ -21,7 +21,7 @@ from orchestration.assets.freshness import BUILT_TODAY
 from orchestration.config_check import check_configuration, raw_merchant_ids
 from orchestration.dbt_args import resolve_as_of_date
 from orchestration.freshness import check_orders_freshness
-from orchestration.incremental import LEDGER, full_refresh_requested
+from orchestration.incremental import LEDGER, PLAN, full_refresh_requested
 from orchestration.landing import (
     ENTITIES,
     LOAD_LOG,
@@ -32,7 +32,7 @@ from orchestration.landing import (
 )
 
 RAW_SOURCE = "raw"
-RAW_TABLES: tuple[str, ...] = (*(entity.name for entity in ENTITIES), LOAD_LOG, REJECTED_LINES, LEDGER)
+RAW_TABLES: tuple[str, ...] = (*(entity.name for entity in ENTITIES), LOAD_LOG, REJECTED_LINES, LEDGER, PLAN)
 
 
 def raw_asset_key(table: str) -> dg.AssetKey:
@@ -67,6 +67,9 @@ def _description(table: str) -> str:
         return "CSV lines of the last load that could not be parsed: file, line number, text, reason."
     if table == LEDGER:
         return "Every raw file of the last load (path, position, size, mtime, SHA-256) and whether a build staged it."
+    if table == PLAN:
+        return ("The build's path (incremental or full refresh), why, its as-of date and the last successful "
+                "build's; int_customers_to_recompute reads it.")
     entity = next(entity for entity in ENTITIES if entity.name == table)
     need = "required" if entity.required else "optional: an empty table when no file is given"
     return f"raw.{table}, landed from RAW_DATA_DIR ({need}); {entity.describe()}."
@@ -153,6 +156,10 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
         asset_key=raw_asset_key(LEDGER),
         metadata={**common, "dagster/row_count": len(plan.files),
                   "new_files": sum(len(paths) for paths in plan.new_files.values())},
+    )
+    yield dg.MaterializeResult(
+        asset_key=raw_asset_key(PLAN),
+        metadata={**common, "dagster/row_count": 1},
     )
     yield dg.MaterializeResult(
         asset_key=raw_asset_key(LOAD_LOG),
