@@ -90,10 +90,10 @@ test: install install-spark lint bi-install
 	$(DG) check defs
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
 
-# Only the Spark build of the test fixture against the DuckDB one (tests/test_spark_build.py,
-# covering the models without CLV so far: README, "Past one machine").
+# Only the Spark tests: the Spark build of the test fixture against the DuckDB one
+# (tests/test_spark_build.py) and CDNOW fitted through the Spark CLV step (README, "Past one machine").
 test-spark: install-spark
-	$(BIN)/python -m pytest tests/test_spark_build.py -m spark -q --durations=5
+	$(BIN)/python -m pytest tests/test_spark_build.py tests/test_spark_clv_cdnow.py -m spark -q --durations=5
 
 # --- lint: ruff for Python, sqlfluff (dbt templater, DuckDB dialect) for SQL --
 # sqlfluff's dbt templater compiles the project: it gets a throwaway database.

@@ -111,3 +111,22 @@
         {%- endfor %}
     ))
 {%- endmacro %}
+
+{#
+  The distinct non-null values of `expression` in a group, sorted and joined
+  by `separator` into one text; null when the group has none. DuckDB's
+  string_agg takes DISTINCT and ORDER BY; Spark joins a sorted collect_set.
+#}
+{% macro distinct_sorted_list(expression, separator) -%}
+    {{- return(adapter.dispatch('distinct_sorted_list', 'customer_lifecycle')(expression, separator)) -}}
+{%- endmacro %}
+
+{% macro default__distinct_sorted_list(expression, separator) -%}
+    string_agg(distinct {{ expression }}, '{{ separator }}' order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__distinct_sorted_list(expression, separator) -%}
+    case when count({{ expression }}) > 0
+        then array_join(array_sort(collect_set({{ expression }})), '{{ separator }}')
+    end
+{%- endmacro %}

@@ -31,6 +31,11 @@
     ({{ end_date }} - {{ start_date }})
 {%- endmacro %}
 
+{# Spark's datediff is an int; DuckDB's date difference, and the marts' contracts, a bigint #}
+{% macro spark__days_between(start_date, end_date) -%}
+    cast({{ dbt.datediff(start_date, end_date, 'day') }} as bigint)
+{%- endmacro %}
+
 {#
   THE stage rule: the lifecycle stage of a customer on day `on_date`, given
   what is known up to and including that day. Every model that needs a stage

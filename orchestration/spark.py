@@ -23,10 +23,13 @@ session is opened (it is in the `spark` dependency group, not the base one).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +147,12 @@ def copy_to_duckdb(warehouse: Path, duckdb_path: Path, schemas: tuple[str, ...] 
 
     What a BI tool or `duckdb` does with the Spark marts: they are plain
     Parquet, `read_parquet('<warehouse>/marts.db/customers/*.parquet')`.
-    Returns the tables copied, as schema.table.
+    Spark writes no data file for an empty table, only its columns in the
+    metastore: those tables are created empty from the columns a Spark
+    session reads (empty_tables_from_spark), never skipped. Returns the
+    tables copied, as schema.table.
     """
-    copied = []
+    copied, empty = [], []
     con = duckdb.connect(str(duckdb_path))
     try:
         for schema in schemas:
@@ -156,15 +162,174 @@ def copy_to_duckdb(warehouse: Path, duckdb_path: Path, schemas: tuple[str, ...] 
             con.execute(f"create schema if not exists {schema}")
             for table in sorted(p for p in folder.iterdir() if p.is_dir()):
                 files = [f for f in table.glob("*.parquet") if not f.name.startswith((".", "_"))]
-                if files:
-                    source = f"read_parquet('{table}/*.parquet')"
-                else:  # an empty table: Spark writes no data file, only the schema in the metastore
+                if not files:
+                    empty.append(f"{schema}.{table.name}")
                     continue
+                source = f"read_parquet('{table}/*.parquet')"
                 con.execute(f"create or replace table {schema}.{table.name} as select * from {source}")
                 copied.append(f"{schema}.{table.name}")
+        if empty:
+            for name, columns in empty_tables_from_spark(empty).items():
+                con.register("__empty", columns)
+                con.execute(f"create or replace table {name} as select * from __empty")
+                con.unregister("__empty")
+                copied.append(name)
     finally:
         con.close()
-    return copied
+    return sorted(copied)
+
+
+def empty_tables_from_spark(names: list[str]) -> dict[str, Any]:
+    """schema.table -> an empty Arrow table with the Spark table's columns (read through a session).
+
+    Timestamps come as DuckDB's TIMESTAMP (naive UTC), as read_parquet reads
+    Spark's Parquet timestamps.
+    """
+    import pyarrow as pa
+
+    spark = session()
+    try:
+        tables = {}
+        for name in names:
+            schema = spark.table(name).limit(0).toArrow().schema
+            naive = pa.schema([f.with_type(pa.timestamp(f.type.unit)) if pa.types.is_timestamp(f.type) else f
+                               for f in schema])
+            tables[name] = naive.empty_table()
+        return tables
+    finally:
+        spark.stop()
+
+
+def _target_path() -> Path:
+    """DBT_TARGET_PATH as dbt reads it (relative to the project folder), default target/."""
+    value = os.environ.get("DBT_TARGET_PATH", "").strip()
+    path = Path(value).expanduser() if value else Path("target")
+    return path if path.is_absolute() else settings.PROJECT_DIR / path
+
+
+BUILT_TYPES = ("model", "seed", "snapshot")
+
+
+def build_phases(manifest: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The steps of a Spark build: dbt selections alternating with runs of the Python models.
+
+    Python models and SQL models interleave (int_clv_backtest_tracking, a
+    Python model, reads int_clv_backtest_scored, a SQL model that reads the
+    Python int_clv_backtest_predictions), so each node gets a phase: SQL
+    nodes even, Python models odd, every node in the first phase of its kind
+    not before any of its parents. Returns, in order, ("dbt", names) for a
+    `dbt build` of those models, seeds and snapshots, ("python", names) for
+    orchestration.spark_clv, and ("tests", names) for the data tests of the
+    Python models just run. Each data test runs once, in the step after all
+    of its parents are built (it is selected by name, with dbt's indirect
+    selection off). dbt unit tests are not in the list (they run on DuckDB).
+    """
+    nodes = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in (*BUILT_TYPES, "test")}
+    phase: dict[str, int] = {}
+
+    def is_python(node) -> bool:
+        return node["resource_type"] == "model" and node.get("language") == "python"
+
+    def phase_of(uid: str) -> int:
+        if uid not in phase:
+            node = nodes[uid]
+            parents = [phase_of(p) for p in node.get("depends_on", {}).get("nodes", []) if p in nodes]
+            start = max(parents, default=0)
+            if node["resource_type"] != "test" and (start % 2 == 1) != is_python(node):
+                start += 1   # the next phase of this node's kind
+            phase[uid] = start
+        return phase[uid]
+
+    for uid in nodes:
+        phase_of(uid)
+    steps: list[tuple[str, list[str]]] = []
+    for number in range(max(phase.values(), default=0) + 1):
+        here = [nodes[uid] for uid in sorted(nodes) if phase[uid] == number]
+        built = sorted(n["name"] for n in here if n["resource_type"] != "test")
+        tests = sorted(n["name"] for n in here if n["resource_type"] == "test")
+        if number % 2 == 0 and (built or tests):
+            steps.append(("dbt", built + tests))
+        elif number % 2 == 1:
+            steps.append(("python", built))
+            if tests:
+                steps.append(("tests", tests))
+    return steps
+
+
+def build(raw_dir: Path, duckdb_path: Path, publish_path: Path | None = None, dbt_vars: dict | None = None) -> None:
+    """The whole pipeline on Spark: land, dbt around the CLV step, copy the marts out.
+
+    1. land RAW_DATA_DIR (DuckDB landing, then raw Spark tables);
+    2. `dbt parse`, then `dbt build` of everything not downstream of a Python model;
+    3. the CLV Python models (orchestration.spark_clv), then their data tests;
+    4. `dbt build` of everything downstream of them;
+    5. the Spark marts and audit tables copied into duckdb_path (the landing's
+       file, so orchestration.summary reads them as it reads a DuckDB build),
+       and published to publish_path (orchestration.publish) if given.
+
+    Every Spark step runs in its own process (one process at a time may open
+    the local metastore). A failing step raises SparkBuildError naming it.
+    dbt unit tests are left out (each is a slow Spark job; they run on DuckDB).
+    """
+    env = dict(os.environ, DBT_TARGET="spark")
+    # one as-of date for every step, even across midnight (--vars still win)
+    env["AS_OF_DATE"] = settings.as_of_date().isoformat()
+    python = sys.executable
+    dbt = [str(Path(python).with_name("dbt"))]
+    flags = ["--profiles-dir", str(settings.PROJECT_DIR), "--project-dir", str(settings.PROJECT_DIR)]
+    if dbt_vars:
+        flags += ["--vars", json.dumps(dbt_vars)]
+    no_unit = ["--exclude-resource-type", "unit_test"]
+
+    def step(title: str, command: list[str]) -> None:
+        print(f"\n=== Spark build: {title}", flush=True)
+        start = time.perf_counter()
+        completed = subprocess.run(command, env=env, cwd=settings.PROJECT_DIR)
+        if completed.returncode != 0:
+            raise SparkBuildError(f"the Spark build stopped at '{title}' (exit status {completed.returncode}); "
+                                  "the reason is in the output above.")
+        print(f"=== {title}: {time.perf_counter() - start:.1f} s", flush=True)
+
+    step("land the raw data", [python, "-m", "orchestration.spark", "land", "--raw-dir", str(raw_dir),
+                               "--duckdb-path", str(duckdb_path)])
+    step("dbt parse", [*dbt, "parse", "--quiet", *flags])
+    manifest_path = _target_path() / "manifest.json"
+    for kind, names in build_phases(json.loads(manifest_path.read_text(encoding="utf-8"))):
+        if kind == "dbt":
+            step(f"dbt build of {len(names)} models, seeds and tests",
+                 [*dbt, "build", "--select", *names, "--indirect-selection", "empty", *no_unit, *flags])
+        elif kind == "python":
+            step(f"CLV Python models {', '.join(names)}",
+                 [python, "-m", "orchestration.spark_clv", "--manifest", str(manifest_path), "--select", *names])
+        else:
+            step(f"data tests of the Python models ({len(names)})",
+                 [*dbt, "test", "--select", *names, "--indirect-selection", "empty", *flags])
+    step("copy the marts and audit tables into DuckDB",
+         [python, "-m", "orchestration.spark", "export", str(duckdb_path)])
+    if publish_path is not None:
+        from orchestration.publish import publish
+
+        tables = publish(Path(duckdb_path), Path(publish_path))
+        print(f"=== published {len(tables)} tables to {publish_path}", flush=True)
+
+
+def generate_demo_data_if_needed() -> None:
+    """The demo step of the Dagster graph (orchestration/assets/demo.py), for a Spark build:
+    demo exports into the default landing folder when it holds no orders, never into a RAW_DATA_DIR."""
+    raw_dir = settings.raw_data_dir()
+    if not settings.raw_data_dir_is_default() or landing.raw_dir_has_orders(raw_dir):
+        return
+    from orchestration import demo_data
+
+    as_of = settings.as_of_date()
+    print(f"{raw_dir} holds no orders: generating {settings.DEMO_ORDERS:,} demo orders "
+          f"(seed {settings.DEMO_SEED}, ending {as_of}).", flush=True)
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    demo_data.generate(raw_dir, n_orders=settings.DEMO_ORDERS, end_date=as_of, seed=settings.DEMO_SEED)
+
+
+class SparkBuildError(RuntimeError):
+    """A step of the Spark build failed; the message names the step."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,14 +342,35 @@ def main(argv: list[str] | None = None) -> int:
     export_command = commands.add_parser("export", help="copy the Spark marts and audit tables into a DuckDB file")
     export_command.add_argument("duckdb_file", type=Path)
     export_command.add_argument("--schemas", default="marts,audit")
+    build_command = commands.add_parser(
+        "build", help="land, dbt build around the CLV Python models, copy the marts into DUCKDB_PATH and publish")
+    build_command.add_argument("--raw-dir", type=Path, default=None, help="default: RAW_DATA_DIR")
+    build_command.add_argument("--duckdb-path", type=Path, default=None,
+                               help="the landing's DuckDB file, which receives the marts (default: DUCKDB_PATH)")
+    build_command.add_argument("--publish-path", type=Path, default=None, help="default: PUBLISH_PATH")
+    build_command.add_argument("--no-publish", action="store_true", help="leave the published file alone")
+    build_command.add_argument("--vars", default="", help="dbt --vars, as JSON")
     args = parser.parse_args(argv)
     if args.command == "export":
         for name in copy_to_duckdb(warehouse_dir(), args.duckdb_file, tuple(args.schemas.split(","))):
             print(name)
         return 0
+    if args.command == "build":
+        if args.raw_dir is None:
+            generate_demo_data_if_needed()
+        try:
+            build(args.raw_dir or settings.raw_data_dir(), args.duckdb_path or settings.duckdb_path(),
+                  None if args.no_publish else (args.publish_path or settings.publish_path()),
+                  json.loads(args.vars) if args.vars else None)
+        except SparkBuildError as error:
+            print(str(error), file=sys.stderr)
+            return 1
+        return 0
+    duckdb_path = args.duckdb_path or settings.duckdb_path()
     try:
-        metas = land(args.raw_dir or settings.raw_data_dir(), args.duckdb_path or settings.duckdb_path())
+        metas = land(args.raw_dir or settings.raw_data_dir(), duckdb_path)
     except landing.RawDataError as error:
+        landing.record_refusal(duckdb_path, str(error))   # orchestration.run prints it last
         print(str(error), file=sys.stderr)
         return 2
     for name, meta in metas.items():

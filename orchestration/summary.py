@@ -170,6 +170,10 @@ def main() -> int:
         if publish.exists():
             print(f"Published marts  : {publish}  (point BI tools here; any DuckDB client since 1.0 can open it)")
         print(f"Raw data         : {settings.raw_data_dir()}")
+        if settings.dbt_target() == "spark":
+            from orchestration.spark import warehouse_dir
+
+            print(f"Built on Spark   : {warehouse_dir()} (its marts and audit tables copied into the databases above)")
         as_of = None
         if "customers" in _tables(con, "marts"):
             as_of = con.execute("select max(as_of_date) from marts.customers").fetchone()[0]

@@ -30,8 +30,8 @@ grouped as (
         {{ exact_avg('case when expected_avg_order_value is not null then holdout_spend_per_purchase end') }}
             as actual_holdout_spend,
         {{ exact_avg('case when has_holdout_purchase then expected_avg_order_value end') }} as predicted_holdout_spend,
-        string_agg(distinct bg_nbd_segment, ', ' order by bg_nbd_segment) as bg_nbd_fit_segments,
-        string_agg(distinct gamma_gamma_segment, ', ' order by gamma_gamma_segment) as gamma_gamma_fit_segments,
+        {{ distinct_sorted_list('bg_nbd_segment', ', ') }} as bg_nbd_fit_segments,
+        {{ distinct_sorted_list('gamma_gamma_segment', ', ') }} as gamma_gamma_fit_segments,
         min(time_unit) as time_unit,
         min(calibration_end_date) as calibration_end_date,
         min(as_of_date) as as_of_date,

@@ -15,11 +15,8 @@ scored as (
 
 ),
 
-grouped as (
-
-    select
-        {{ clv_rollup_segment_level('industry', 'merchant_id') }} as segment_level,
-        {{ clv_rollup_segment('industry', 'merchant_id') }} as segment,
+{#- the same aggregates for every level; see `grouped` #}
+{%- set aggregates -%}
         count(*) as customers_scored,
         sum(holdout_purchases) as actual_holdout_purchases,
         {{ exact_sum('predicted_holdout_purchases') }} as predicted_holdout_purchases,
@@ -27,12 +24,31 @@ grouped as (
         avg(holdout_purchases) as mean_actual_holdout_purchases,
         count(case when has_holdout_purchase then 1 end) as actual_holdout_buyers,
         {{ exact_sum('holdout_purchase_probability') }} as predicted_holdout_buyers,
-        string_agg(distinct bg_nbd_segment, ', ' order by bg_nbd_segment) as bg_nbd_fit_segments,
+        {{ distinct_sorted_list('bg_nbd_segment', ', ') }} as bg_nbd_fit_segments,
         min(calibration_end_date) as calibration_end_date,
         min(as_of_date) as as_of_date,
         min(holdout_days) as holdout_days
+{%- endset %}
+
+-- The 'all' row is a plain aggregate, so it exists (customers_scored 0) even
+-- when nobody was scored: a grouping set () gives that row on DuckDB but no
+-- row on Spark over an empty input.
+grouped as (
+
+    select
+        {{ clv_rollup_segment_level('industry', 'merchant_id') }} as segment_level,
+        {{ clv_rollup_segment('industry', 'merchant_id') }} as segment,
+        {{ aggregates }}
     from scored
-    group by {{ clv_rollup_grouping_sets('industry', 'merchant_id') }}
+    group by grouping sets ((industry), (industry, merchant_id))
+
+    union all
+
+    select
+        'all' as segment_level,
+        'all' as segment,
+        {{ aggregates }}
+    from scored
 
 )
 
