@@ -34,11 +34,46 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# A condition on `customer_key_expression`: every customer in a full build, those to recompute in an incremental one. #}
+{#
+  Two ways to keep only the customers to recompute; both keep every customer
+  outside an incremental run. customers_to_recompute is a condition, for a
+  filter on one table (DuckDB runs it as a semi join). Where the filtered
+  customers are then joined to a large table (their orders, interactions),
+  use join_customers_to_recompute on the customers instead: as an inner join
+  the planner sees how few customers remain and builds its hash table on
+  them, while with the semi join it built on the orders first (3x slower at
+  10M orders).
+#}
+{% macro join_customers_to_recompute(customer_key_expression) -%}
+    {%- if is_incremental() %}
+    inner join (
+        select customer_key as recomputed_customer_key
+        from {{ ref('int_customers_to_recompute') }}
+    ) as customers_to_recompute
+        on {{ customer_key_expression }} = customers_to_recompute.recomputed_customer_key
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro customers_to_recompute(customer_key_expression) -%}
     {%- if is_incremental() -%}
         {{ customer_key_expression }} in (select customer_key from {{ ref('int_customers_to_recompute') }})
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#
+  The configuration every per-customer incremental model shares, in one
+  place: `{{ per_customer_incremental(['customer_key']) }}` at the top of the
+  model. It also records the dependency on int_customers_to_recompute, which
+  the pre-hook and the filter read only in incremental runs.
+#}
+{% macro per_customer_incremental(key_columns=['customer_key']) -%}
+    {{ config(
+        materialized=incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_customers_to_recompute(" ~ (key_columns | tojson) ~ ") }}"
+    ) }}
+    -- depends_on: {{ ref('int_customers_to_recompute') }}
 {%- endmacro %}

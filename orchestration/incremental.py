@@ -120,21 +120,20 @@ def project_fingerprint(project_dir: Path = settings.PROJECT_DIR) -> str:
     return digest.hexdigest()[:24]
 
 
-def _state(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, LandedFile], set[str]]:
-    """(build state, landed files by path, staged paths); empty when this database has none.
+def _state(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, str], dt.date | None, dict[str, LandedFile], set[str]]:
+    """(last successful build's state, attempted as-of date, landed files by path, staged paths).
 
-    The state also holds ``attempted_as_of_date``: the as-of date of the last
-    landing's plan, which may belong to a build that did not finish.
+    Empty when this database has none. The attempted as-of date is that of the
+    last landing's plan, which may belong to a build that did not finish.
     """
     tables = {row[0] for row in con.execute(
         "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
     if STATE not in tables or LEDGER not in tables:
-        return {}, {}, set()
+        return {}, None, {}, set()
     state = dict(con.execute(f"select key, value from raw.{STATE}").fetchall())
-    if PLAN in tables:
-        attempted = con.execute(f"select max(as_of_date) from raw.{PLAN}").fetchone()[0]
-        if attempted is not None:
-            state["attempted_as_of_date"] = attempted.isoformat()
+    attempted = con.execute(f"select max(as_of_date) from raw.{PLAN}").fetchone()[0] if PLAN in tables else None
     landed, staged = {}, set()
     for entity, path, position, size, mtime_ns, sha256, is_staged in con.execute(
         f"select entity, path, position, size, mtime_ns, sha256, is_staged from raw.{LEDGER}"
@@ -142,7 +141,7 @@ def _state(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, La
         landed[path] = LandedFile(entity, path, position, size, mtime_ns, sha256)
         if is_staged:
             staged.add(path)
-    return state, landed, staged
+    return state, attempted, landed, staged
 
 
 def _describe_file(entity: str, path: Path, position: int, known: LandedFile | None) -> LandedFile:
@@ -167,7 +166,7 @@ def plan_build(
 
     con: the working database (read-only is enough), None when it does not exist yet.
     """
-    state, landed, staged = _state(con) if con is not None else ({}, {}, set())
+    state, attempted, landed, staged = _state(con) if con is not None else ({}, None, {}, set())
     files = [
         _describe_file(entity, Path(path), position, landed.get(str(path)))
         for entity, paths in entity_files.items()
@@ -181,7 +180,6 @@ def plan_build(
     if not state:
         reasons.append("no earlier successful build in this database")
     else:
-        attempted = dt.date.fromisoformat(state["attempted_as_of_date"]) if state.get("attempted_as_of_date") else None
         if previous is not None and as_of < previous:
             reasons.append(f"AS_OF_DATE moved backwards ({previous.isoformat()} -> {as_of.isoformat()})")
         elif attempted is not None and as_of < attempted:

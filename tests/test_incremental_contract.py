@@ -44,6 +44,7 @@ import duckdb
 import pytest
 
 from orchestration import incremental
+from orchestration.assets.metadata import recompute_counts
 from orchestration.daily_files import arrive_day, day_file, split_daily
 from orchestration.demo_data import generate
 from orchestration.landing import land_for_build
@@ -312,16 +313,14 @@ def _per_customer_differences(daily_db: Path, full_db: Path) -> list[str]:
 
 
 def _recomputed(daily_db: Path) -> dict[str, int]:
+    """The counts Dagster reports as customers_recomputed, plus how many customers there are."""
     con = duckdb.connect(str(daily_db), read_only=True)
     try:
-        row = con.execute(
-            "select count(*), count(*) filter (has_new_rows), count(*) filter (has_rows_dated_since_previous_build), "
-            "count(*) filter (is_stage_change_due), bool_or(is_full_recompute), "
-            "(select count(*) from intermediate.int_customers_windowed) "
-            "from intermediate.int_customers_to_recompute").fetchone()
+        counts = recompute_counts(con, "intermediate", "int_customers_to_recompute")
+        counts["customers"] = con.execute("select count(*) from intermediate.int_customers_windowed").fetchone()[0]
     finally:
         con.close()
-    return dict(zip(("rows", "new_rows", "dated_since", "due", "full", "customers"), row, strict=True))
+    return counts
 
 
 def test_the_demo_days_exercise_what_the_contract_names(archive):

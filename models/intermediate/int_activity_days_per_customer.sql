@@ -1,10 +1,4 @@
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_customers_to_recompute(['customer_key']) }}"
-) }}
--- depends_on: {{ ref('int_customers_to_recompute') }}
+{{ per_customer_incremental(['customer_key']) }}
 {#
   One row per customer and UTC day with activity, as of AS_OF_DATE.
   Activity is a completed purchase (int_orders_sequenced_per_customer) and,
@@ -24,8 +18,8 @@ with
 customers as (
 
     select customer_key, merchant_id, customer_id, counts_interactions
-    from {{ ref('int_customers_windowed') }}
-    where {{ customers_to_recompute('customer_key') }}
+    from {{ ref('int_customers_windowed') }} as windowed
+    {{ join_customers_to_recompute('windowed.customer_key') }}
 
 ),
 

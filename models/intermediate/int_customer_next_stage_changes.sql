@@ -1,10 +1,4 @@
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_customers_to_recompute(['customer_key']) }}"
-) }}
--- depends_on: {{ ref('int_customers_to_recompute') }}
+{{ per_customer_incremental(['customer_key']) }}
 {#
   The next day each customer's stage changes if nothing new happens: no
   order, no interaction, no customer row after AS_OF_DATE. With the
@@ -31,8 +25,8 @@ with
 customers as (
 
     select customer_key, silent_after_days, churned_after_days
-    from {{ ref('int_customers_windowed') }}
-    where {{ customers_to_recompute('customer_key') }}
+    from {{ ref('int_customers_windowed') }} as windowed
+    {{ join_customers_to_recompute('windowed.customer_key') }}
 
 ),
 

@@ -1,10 +1,4 @@
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_customers_to_recompute(['customer_key']) }}"
-) }}
--- depends_on: {{ ref('int_customers_to_recompute') }}
+{{ per_customer_incremental(['customer_key']) }}
 {#
   Lifecycle stage intervals per customer (customer_key, integer stage codes),
   from the start of their timeline up to AS_OF_DATE, derived from the
@@ -44,8 +38,8 @@ customers as (
         silent_after_days,
         churned_after_days,
         counts_interactions
-    from {{ ref('int_customers_windowed') }}
-    where {{ customers_to_recompute('customer_key') }}
+    from {{ ref('int_customers_windowed') }} as windowed
+    {{ join_customers_to_recompute('windowed.customer_key') }}
 
 ),
 

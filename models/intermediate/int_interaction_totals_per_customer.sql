@@ -1,10 +1,4 @@
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_customers_to_recompute(['customer_key']) }}"
-) }}
--- depends_on: {{ ref('int_customers_to_recompute') }}
+{{ per_customer_incremental(['customer_key']) }}
 {#
   One row per customer with an interaction (visit, open, click, review,
   complaint) not after AS_OF_DATE, whatever the industry: the last
@@ -19,8 +13,8 @@ with
 customers as (
 
     select customer_key, merchant_id, customer_id
-    from {{ ref('int_customers_windowed') }}
-    where {{ customers_to_recompute('customer_key') }}
+    from {{ ref('int_customers_windowed') }} as windowed
+    {{ join_customers_to_recompute('windowed.customer_key') }}
 
 )
 

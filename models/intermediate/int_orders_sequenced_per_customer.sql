@@ -1,10 +1,4 @@
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_customers_to_recompute(['customer_key']) }}"
-) }}
--- depends_on: {{ ref('int_customers_to_recompute') }}
+{{ per_customer_incremental(['customer_key']) }}
 {#
   Completed purchases per customer, in order, as of AS_OF_DATE.
 
@@ -51,8 +45,8 @@ customers as (
         customer_id,
         loyal_min_orders_in_window,
         margin_rate
-    from {{ ref('int_customers_windowed') }}
-    where {{ customers_to_recompute('customer_key') }}
+    from {{ ref('int_customers_windowed') }} as windowed
+    {{ join_customers_to_recompute('windowed.customer_key') }}
 
 ),
 

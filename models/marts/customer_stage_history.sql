@@ -1,10 +1,4 @@
-{{ config(
-    materialized=incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_customers_to_recompute(['merchant_id', 'customer_id']) }}"
-) }}
--- depends_on: {{ ref('int_customers_to_recompute') }}
+{{ per_customer_incremental(['merchant_id', 'customer_id']) }}
 {#
   The lifecycle stage of every customer as contiguous intervals
   [valid_from, valid_to) up to AS_OF_DATE, for BI tools: the view

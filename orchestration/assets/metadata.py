@@ -128,19 +128,25 @@ def clv_fit_status(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any]) -> d
     }
 
 
-def customers_recomputed(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any]) -> dict[str, Any]:
-    """How many customers the per-customer lifecycle models recomputed, of how many, and why."""
-    schema, name = relation_of(node)
+def recompute_counts(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dict[str, Any]:
+    """Counts of a built int_customers_to_recompute: customers listed, per reason, and whether all were."""
     rows, new_rows, dated_since, due, full = con.execute(
         "select count(*), count(*) filter (has_new_rows), count(*) filter (has_rows_dated_since_previous_build), "
         f"count(*) filter (is_stage_change_due), coalesce(bool_or(is_full_recompute), false) "
         f"from {_ident(schema)}.{_ident(name)}"
     ).fetchone()
+    return {"rows": rows, "new_rows": new_rows, "dated_since": dated_since, "due": due, "full": full}
+
+
+def customers_recomputed(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any]) -> dict[str, Any]:
+    """How many customers the per-customer lifecycle models recomputed, of how many, and why."""
+    counts = recompute_counts(con, *relation_of(node))
     return {
-        "customers_recomputed": rows,
+        "customers_recomputed": counts["rows"],
         "customers_recomputed_why": dg.MetadataValue.json({
-            "every customer (no incremental plan as of this date)": rows if full else 0,
-            "new rows": new_rows, "rows dated since the last build": dated_since, "stage change due": due,
+            "every customer (no incremental plan as of this date)": counts["rows"] if counts["full"] else 0,
+            "new rows": counts["new_rows"], "rows dated since the last build": counts["dated_since"],
+            "stage change due": counts["due"],
         }),
     }
 
