@@ -1,7 +1,7 @@
 {#
   One row per customer (merchant_id, customer_id) as of AS_OF_DATE: where
   they are in the lifecycle and since when (the current interval of
-  int_customer_stage_history, so there is one stage mechanism), order and
+  int_customer_stage_intervals, so there is one stage mechanism), order and
   activity recency, and the customer's own buying rhythm (typical gap,
   expected next order, slipping). marts.customers adds value, CLV, RFM,
   tier and tags (int_customers_scored); marts.interventions reads it too.
@@ -15,11 +15,12 @@ windowed_customers as (
 
 ),
 
+-- the current interval of the stage history, by key (int_customer_stage_history adds the ids)
 current_stages as (
 
-    select merchant_id, customer_id, lifecycle_stage, valid_from as stage_since
-    from {{ ref('int_customer_stage_history') }}
-    where is_current
+    select customer_key, {{ lifecycle_stage_name('stage_code') }} as lifecycle_stage, valid_from as stage_since
+    from {{ ref('int_customer_stage_intervals') }}
+    where valid_to is null
 
 ),
 
@@ -80,8 +81,7 @@ joined as (
         next_stage_changes.next_stage_code
     from windowed_customers
     inner join current_stages
-        on windowed_customers.merchant_id = current_stages.merchant_id
-        and windowed_customers.customer_id = current_stages.customer_id
+        on windowed_customers.customer_key = current_stages.customer_key
     left join order_summaries
         on windowed_customers.customer_key = order_summaries.customer_key
     left join interaction_summaries
