@@ -35,10 +35,10 @@ def expected_purchases_periods(r, alpha, a, b, frequency, recency, T, horizon_pe
     exactly the expression is 0/0; a is nudged by 1e-6 there.
     """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
-    return _purchase_head(r, alpha, a, b, x, T, horizon_periods) * p_alive_from_params(r, alpha, a, b, x, t_x, T)
+    return purchase_head(r, alpha, a, b, x, T, horizon_periods) * p_alive_from_params(r, alpha, a, b, x, t_x, T)
 
 
-def _purchase_head(r, alpha, a, b, x, T, t) -> np.ndarray:
+def purchase_head(r, alpha, a, b, x, T, t) -> np.ndarray:
     """E[Y(t) | x, t_x, T] / P(alive): the part of eq. 10 that does not depend on t_x."""
     x, T, t = (np.asarray(v, dtype=float) for v in (x, T, t))
     a = np.asarray(a, dtype=float)
@@ -70,7 +70,8 @@ def to_monthly_discount_rate(*, annual_discount_rate: float | None = None,
 
 
 def discounted_purchases_from_params(r, alpha, a, b, frequency, recency, T, *, time_unit: str,
-                                     horizon_months: int, monthly_rate: float = 0.0) -> np.ndarray:
+                                     horizon_months: int, monthly_rate: float = 0.0,
+                                     groups: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Expected purchases over whole months, each month's discounted:
 
         sum_{m=1..H} (E[Y(month m)] - E[Y(month m-1)]) / (1 + d)^m
@@ -79,6 +80,11 @@ def discounted_purchases_from_params(r, alpha, a, b, frequency, recency, T, *, t
     converted to ``time_unit``, the unit of ``alpha``, ``recency`` and ``T``),
     H = ``horizon_months`` and d = ``monthly_rate``. Per-purchase values (spend,
     costs) times this give their discounted total over the horizon.
+
+    ``groups`` is :func:`distinct_rows` of the rows' (parameters, x, T), or of
+    anything that determines them (a fit's code instead of its parameters),
+    when the caller already has it: the (flattened) rows are then not hashed
+    again. The values are the same either way.
     """
     months = int(horizon_months)
     if months < 0 or months != horizon_months:
@@ -89,18 +95,26 @@ def discounted_purchases_from_params(r, alpha, a, b, frequency, recency, T, *, t
     # monthly increments of head, once per distinct (parameters, x, T), then scale
     # by each customer's P(alive). Customers share (x, T) a lot (T is whole days),
     # so this evaluates the hypergeometric function a fraction as often.
-    keys = np.column_stack([r.ravel(), alpha.ravel(), a.ravel(), b.ravel(), x.ravel(), T.ravel()])
-    first, inverse = distinct_rows(keys)
-    distinct = keys[first]
-    total = np.zeros(len(distinct))
+    if groups is None:
+        groups = distinct_rows(np.column_stack([r.ravel(), alpha.ravel(), a.ravel(), b.ravel(),
+                                                x.ravel(), T.ravel()]))
+    first, inverse = groups
+    total = _discounted_head(*(v.ravel()[first] for v in (r, alpha, a, b, x, T)), time_unit=time_unit,
+                             months=months, monthly_rate=monthly_rate)
+    alive = p_alive_from_params(r, alpha, a, b, x, t_x, T)
+    return total[inverse.ravel()].reshape(x.shape) * alive
+
+
+def _discounted_head(r, alpha, a, b, x, T, *, time_unit: str, months: int, monthly_rate: float) -> np.ndarray:
+    """sum_{m=1..months} (head(month m) - head(month m-1)) / (1 + d)^m, element by element."""
+    total = np.zeros(len(x))
     previous = 0.0
     for month in range(1, months + 1):
         t = days_to_periods(month * DAYS_PER_MONTH, time_unit)
-        cumulative = _purchase_head(*distinct[:, :4].T, distinct[:, 4], distinct[:, 5], t)
+        cumulative = purchase_head(r, alpha, a, b, x, T, t)
         total = total + (cumulative - previous) / (1.0 + monthly_rate) ** month
         previous = cumulative
-    alive = p_alive_from_params(r, alpha, a, b, x, t_x, T)
-    return total[inverse.ravel()].reshape(x.shape) * alive
+    return total
 
 
 def distinct_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,17 +122,47 @@ def distinct_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     The columns of ``keys`` are the values to group by (numbers; NaN groups with NaN).
 
-    Hash-factorises column by column, folding the codes pairwise, so codes stay
-    below rows x distinct values of a column; much faster than np.unique(axis=0).
+    Whole numbers whose ranges multiply to less than 2^62 (segment codes, day
+    counts) are packed into one integer per row and hash-factorised once;
+    anything else column by column, folding the codes pairwise, so codes stay
+    below rows x distinct values of a column. Much faster than np.unique(axis=0).
     """
     import pandas as pd
 
-    code = np.zeros(len(keys), dtype=np.int64)
-    for column in keys.T:
-        values, uniques = pd.factorize(column)
-        code, _ = pd.factorize(code * len(uniques) + values)
-    first = np.unique(code, return_index=True)[1]
+    keys = np.asarray(keys)
+    packed = _packed_whole_numbers(keys)
+    if packed is not None:
+        code, _ = pd.factorize(packed)
+    else:
+        code = np.zeros(len(keys), dtype=np.int64)
+        for column in keys.T:
+            values, uniques = pd.factorize(column)
+            code, _ = pd.factorize(code * len(uniques) + values)
+    # factorize numbers values in order of appearance, so a row is the first of its
+    # code exactly where the code exceeds every code before it
+    if len(code) == 0:
+        return np.zeros(0, dtype=np.int64), code
+    first = np.flatnonzero(np.r_[True, code[1:] > np.maximum.accumulate(code)[:-1]])
     return first, code
+
+
+def _packed_whole_numbers(keys: np.ndarray) -> np.ndarray | None:
+    """One int64 per row, equal exactly where the rows are, when every value is a
+    whole number and the columns' ranges multiply to less than 2^62; else None."""
+    if keys.ndim != 2 or len(keys) == 0 or keys.shape[1] == 0 or keys.dtype.kind not in "iuf":
+        return None
+    if keys.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            if not np.all(np.isfinite(keys)) or not np.all(keys == np.trunc(keys)) or np.abs(keys).max() >= 2.0**52:
+                return None
+    low, high = keys.min(axis=0), keys.max(axis=0)
+    spans = [int(h) - int(lo) + 1 for lo, h in zip(low, high, strict=True)]
+    if np.prod([float(span) for span in spans]) >= 2.0**62:
+        return None
+    packed = np.zeros(len(keys), dtype=np.int64)
+    for column, lo, span in zip(keys.T, low, spans, strict=True):
+        packed = packed * span + (column.astype(np.int64) - int(lo))
+    return packed
 
 
 def clv_from_params(bg: dict, gg: dict, frequency, recency, T, monetary_value, *, time_unit: str,

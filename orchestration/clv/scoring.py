@@ -35,8 +35,8 @@ from orchestration.clv.predictions import (
     discounted_purchases_from_params,
     distinct_rows,
     expected_order_value_from_params,
-    expected_purchases_periods,
     p_alive_from_params,
+    purchase_head,
     to_monthly_discount_rate,
 )
 from orchestration.clv.statuses import (
@@ -171,21 +171,27 @@ def score_customers(
     bg = params(bg_table, bg_group, has_bg, BG_PARAMS)
     history = dict(frequency=x[has_bg], recency=t_x[has_bg], T=t_cal[has_bg])
     horizon_periods = horizon_months * DAYS_PER_MONTH / days_per_unit
-    p_alive[has_bg] = p_alive_from_params(**bg, **history)
-    purchases[has_bg] = expected_purchases_periods(**bg, **history, horizon_periods=horizon_periods)
+    # E[Y(t)] = head(t; parameters, x, T) x P(alive): the head once per distinct
+    # (fit, x, T), the customers' segment group standing for the fit's parameters
+    groups = distinct_rows(np.column_stack([group_of_row[has_bg], history["frequency"], history["T"]]))
+    alive = p_alive_from_params(**bg, **history)
+    p_alive[has_bg] = alive
+    first, inverse = groups
+    head = purchase_head(*(bg[name][first] for name in BG_PARAMS), history["frequency"][first],
+                         history["T"][first], horizon_periods)
+    purchases[has_bg] = head[inverse] * alive
     # the discounted monthly sum of expected purchases (BG/NBD only), then spend (Gamma-Gamma)
     discounted[has_bg] = discounted_purchases_from_params(**bg, **history, time_unit=unit,
                                                           horizon_months=horizon_months,
-                                                          monthly_rate=monthly_rate)
+                                                          monthly_rate=monthly_rate, groups=groups)
     gg = params(gg_table, gg_group, has_gg, GG_PARAMS)
     aov[has_gg] = expected_order_value_from_params(**gg, frequency=x[has_gg], monetary_value=money[has_gg])
     revenue[has_gg] = aov[has_gg] * discounted[has_gg]
 
-    status = np.where(
-        t_cal == 0, PREDICTION_FIRST_PURCHASE_ON_AS_OF_DATE,
-        np.where(~valid, PREDICTION_INVALID_SUMMARY,
-                 np.where(~has_bg, PREDICTION_NO_FIT,
-                          np.where(~has_gg, PREDICTION_NO_SPEND_FIT, PREDICTION_OK))))
+    statuses = pa.array([PREDICTION_FIRST_PURCHASE_ON_AS_OF_DATE, PREDICTION_INVALID_SUMMARY, PREDICTION_NO_FIT,
+                         PREDICTION_NO_SPEND_FIT, PREDICTION_OK], type=pa.string())
+    status = statuses.take(pa.array(np.select([t_cal == 0, ~valid, ~has_bg, ~has_gg], [0, 1, 2, 3], 4)
+                                    .astype(np.int8)))
 
     def nullable(values):
         return pa.array(values, type=pa.float64(), from_pandas=True)   # NaN -> NULL
@@ -204,10 +210,10 @@ def score_customers(
         "margin_rate": nullable(margin),
         "predicted_clv": nullable(revenue * margin),
         "annual_discount_rate": pa.array(np.full(n, float(annual_discount_rate))),
-        "time_unit": pa.array(np.full(n, unit, dtype=object), type=pa.string()),
+        "time_unit": pa.array([unit], type=pa.string()).take(pa.array(np.zeros(n, dtype=np.int8))),
         "bg_nbd_segment": segment_column(bg_group, has_bg),
         "gamma_gamma_segment": segment_column(gg_group, has_gg),
-        "prediction_status": pa.array(status, type=pa.string()),
+        "prediction_status": status,
     }
     # an explicit schema, so the table has the same column types when there is nobody to score
     return pa.table({name: columns[name] for name in SCORE_SCHEMA.names}).cast(SCORE_SCHEMA)
