@@ -43,14 +43,27 @@ def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_custo
     million customers. An empty summary gives a typed empty table.
 
     ``previous`` (:func:`orchestration.clv.memo.previous_result`) looks up the
-    model's last result by the fingerprint of this ordered summary and these
-    settings: found, it is returned as it is and nothing is fitted. The order
-    ends with customer_id so that the order, and so the fingerprint, is total.
+    model's last result by the fingerprint of the summary's rows and these
+    settings (:func:`orchestration.clv.memo.relation_fingerprint`, computed by
+    the engine before anything is read): found, it is returned as it is and
+    nothing is read or fitted. The order ends with customer_id so that it is
+    total, a function of the rows the fingerprint covers.
     """
-    from orchestration.clv.memo import fingerprint, stamped
+    from orchestration.clv.memo import relation_fingerprint, stamped
     from orchestration.clv.sampling import SAMPLE_KEY_COLUMN, max_customers_setting, sample_key_sql
     from orchestration.clv.segments import fit_segments
 
+    settings = {"fit_time_unit": str(fit_time_unit), "min_customers": int(min_customers),
+                "min_repeat_buyers": int(min_repeat_buyers), "flat_priors": config_flag(flat_priors),
+                "max_customers": max_customers_setting(max_customers) or 0}
+    # the rows read below (the sample key is a function of merchant_id and customer_id)
+    key = relation_fingerprint(summary_relation, ("industry", "merchant_id", "customer_id", "frequency",
+                                                  "recency_days", "t_days", "monetary_value", as_of_column),
+                               settings)
+    if previous is not None:
+        reused = previous(key)
+        if reused is not None:
+            return reused[list(FIT_DTYPES)].astype(FIT_DTYPES)
     arrow = (
         summary_relation
         .project("industry, merchant_id, customer_id, frequency, recency_days as recency, t_days as T, "
@@ -59,14 +72,6 @@ def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_custo
         .order("industry, merchant_id, frequency, recency, T, monetary_value, customer_id")
         .to_arrow_table()
     )
-    settings = {"fit_time_unit": str(fit_time_unit), "min_customers": int(min_customers),
-                "min_repeat_buyers": int(min_repeat_buyers), "flat_priors": config_flag(flat_priors),
-                "max_customers": max_customers_setting(max_customers) or 0}
-    key = fingerprint(arrow, settings)
-    if previous is not None:
-        reused = previous(key)
-        if reused is not None:
-            return reused[list(FIT_DTYPES)].astype(FIT_DTYPES)
     summary = arrow.to_pandas(strings_to_categorical=True)
     if summary.empty:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in FIT_DTYPES.items()})

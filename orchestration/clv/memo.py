@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 FINGERPRINT_COLUMN = "input_fingerprint"
-_LIBRARIES = ("pymc-marketing", "pymc", "pytensor", "numpy", "scipy", "pandas", "pyarrow")
+_LIBRARIES = ("pymc-marketing", "pymc", "pytensor", "numpy", "scipy", "pandas", "pyarrow", "duckdb")
 
 
 def _code_and_libraries() -> bytes:
@@ -40,18 +40,27 @@ def _code_and_libraries() -> bytes:
     return digest.digest()
 
 
-def fingerprint(table, settings: dict) -> str:
-    """SHA-256 of an Arrow table's rows in order (its IPC serialisation, one chunk),
-    the settings (as sorted JSON), and the package's code and libraries."""
-    import pyarrow as pa
+def relation_fingerprint(relation, columns, settings: dict) -> str:
+    """A fingerprint of a DuckDB relation's rows (``columns``, as a multiset), the
+    settings, and the package's code and libraries, for a model that reads the rows
+    in an order its code fixes (so the rows decide the order).
 
+    The engine digests the rows in one parallel pass, without sending them to
+    Python: the row count and two sums of 64-bit row hashes (DuckDB's ``hash``
+    over the columns, once unsalted and once salted), as 128-bit integers, which
+    neither the scan order nor overflow affects. Two different inputs share it
+    only by a hash collision on both sums at once; it is about ten times cheaper
+    than reading the ordered rows (what a daily build pays to learn that the
+    fits' input did not change).
+    """
+    listed = ", ".join(columns)
+    rows, plain, salted = relation.aggregate(
+        f"count(*), coalesce(sum(hash({listed})::hugeint), 0), "
+        f"coalesce(sum(hash('input_fingerprint', {listed})::hugeint), 0)").fetchall()[0]
     digest = hashlib.sha256(_code_and_libraries())
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    sink = pa.BufferOutputStream()
-    combined = table.combine_chunks()
-    with pa.ipc.new_stream(sink, combined.schema) as writer:
-        writer.write_table(combined)
-    digest.update(sink.getvalue())
+    digest.update(json.dumps({"columns": list(columns), "rows": int(rows), "hash_sums": [str(plain), str(salted)]},
+                             sort_keys=True).encode())
     return digest.hexdigest()
 
 
