@@ -88,7 +88,8 @@ def model(dbt, session):
     buying[has_bg] = holdout_purchase_probability(**bg, **history, holdout_periods=holdout[has_bg])
     gg = params(gg_table, gg_pair, has_gg, GG_PARAMS)
     aov[has_gg] = expected_order_value_from_params(**gg, frequency=x[has_gg], monetary_value=money[has_gg])
-    status = np.where(~has_bg, "no_fit", np.where(~has_gg, "no_spend_fit", "ok"))
+    status = pa.array(["no_fit", "no_spend_fit", "ok"], type=pa.string()).take(
+        pa.array(np.where(~has_bg, 0, np.where(~has_gg, 1, 2)).astype(np.int8)))
 
     def nullable(values):
         return pa.array(values, type=pa.float64(), from_pandas=True)
@@ -105,10 +106,10 @@ def model(dbt, session):
         "predicted_holdout_purchases": nullable(purchases),
         "holdout_purchase_probability": nullable(buying),
         "expected_avg_order_value": nullable(aov),
-        "time_unit": pa.array(np.full(n, unit, dtype=object), type=pa.string()),
+        "time_unit": pa.array([unit], type=pa.string()).take(pa.array(np.zeros(n, dtype=np.int8))),
         "bg_nbd_segment": segment_column(bg_pair, has_bg),
         "gamma_gamma_segment": segment_column(gg_pair, has_gg),
-        "prediction_status": pa.array(status, type=pa.string()),
+        "prediction_status": status,
         "calibration_end_date": summary["calibration_end_date"],
     }
     return pa.table({name: columns[name] for name in SCHEMA.names}).cast(SCHEMA)

@@ -13,8 +13,9 @@ the holdout end at the latest); weeks k <= 0 are calibration, k >= 1 holdout.
   parameters, t = week_end_date - first purchase day, in the fit's unit.
 
 Both cover the same customers: those of int_clv_backtest_scored with a BG/NBD
-fit. The expectation is evaluated once per (industry, merchant, fit, first
-purchase day), weighted by its customers.
+fit. The expectation is evaluated once per distinct (fit, age in days) and
+weighted by the customers of each (industry, merchant, fit, first purchase
+day) cohort.
 """
 
 import numpy as np
@@ -46,7 +47,7 @@ def _rollup(frame: pd.DataFrame, values: list) -> pd.DataFrame:
 
 
 def model(dbt, session):
-    from orchestration.clv import DAYS_PER_UNIT, normalize_time_unit
+    from orchestration.clv import DAYS_PER_UNIT, distinct_rows, normalize_time_unit
     from orchestration.clv.backtest import expected_cumulative_purchases
 
     cohorts = (
@@ -79,12 +80,16 @@ def model(dbt, session):
     week_ends = week_ends.where(week_ends <= as_of, as_of)
     end_days = ((week_ends - calibration_end) / pd.Timedelta(days=1)).to_numpy(dtype=float)
 
-    # expected: E[X(age)] x customers, per cohort and week (cohorts x weeks evaluations)
+    # expected: E[X(age)] x customers, per cohort and week; E[X] depends on the fit and
+    # the age only, so it is evaluated once per distinct (fit, age in days)
     first_days = ((first_dates - calibration_end) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    ages = (end_days[None, :] - first_days[:, None]) / DAYS_PER_UNIT[unit]
-    p = params.reindex(cohorts["bg_nbd_segment"]).to_numpy(dtype=float)
-    expected = expected_cumulative_purchases(p[:, [0]], p[:, [1]], p[:, [2]], p[:, [3]], ages)
-    expected = expected * cohorts["customers"].to_numpy(dtype=float)[:, None]
+    age_days = end_days[None, :] - first_days[:, None]
+    fit_of_cohort, fit_names = pd.factorize(cohorts["bg_nbd_segment"])
+    first, inverse = distinct_rows(np.column_stack([np.repeat(fit_of_cohort, len(weeks)), age_days.ravel()]))
+    p = params.reindex(fit_names).to_numpy(dtype=float)[np.repeat(fit_of_cohort, len(weeks))[first]]
+    expected = expected_cumulative_purchases(p[:, 0], p[:, 1], p[:, 2], p[:, 3],
+                                             age_days.ravel()[first] / DAYS_PER_UNIT[unit])
+    expected = expected[inverse].reshape(age_days.shape) * cohorts["customers"].to_numpy(dtype=float)[:, None]
     # customers counted in a week: those whose first purchase is on or before its end
     present = (first_days[:, None] <= end_days[None, :]) * cohorts["customers"].to_numpy()[:, None]
     n_cohorts = len(cohorts)
