@@ -33,20 +33,6 @@ values_with_costs as (
         on values_.industry = industry_costs.industry
     cross join (select * from retention_costs where industry = 'default') as default_costs
 
-),
-
-predicted as (
-
-    select
-        predictions.*,
-        values_.customer_key,
-        values_.retention_cost_per_purchase * predictions.discounted_expected_purchases
-            as predicted_retention_cost
-    from {{ ref('int_clv_predictions') }} as predictions
-    inner join values_with_costs as values_
-        on predictions.merchant_id = values_.merchant_id
-        and predictions.customer_id = values_.customer_id
-
 )
 
 select
@@ -71,9 +57,11 @@ select
     cast(predictions.expected_avg_order_value as decimal(18, 2)) as expected_avg_order_value,
     cast(predictions.predicted_revenue as decimal(18, 2)) as predicted_revenue,
     cast(predictions.predicted_clv as decimal(18, 2)) as predicted_clv,
-    cast(predictions.predicted_retention_cost as decimal(18, 2)) as predicted_retention_cost,
+    cast(values_.retention_cost_per_purchase * predictions.discounted_expected_purchases as decimal(18, 2))
+        as predicted_retention_cost,
     cast(
-        predictions.predicted_clv - values_.allocated_acquisition_cost - predictions.predicted_retention_cost
+        predictions.predicted_clv - values_.allocated_acquisition_cost
+        - values_.retention_cost_per_purchase * predictions.discounted_expected_purchases
         as decimal(18, 2)
     ) as net_clv,
     predictions.bg_nbd_segment as clv_bg_nbd_segment,
@@ -97,8 +85,10 @@ select
 from values_with_costs as values_
 left join {{ ref('int_customer_rfm_scores') }} as rfm
     on values_.customer_key = rfm.customer_key
-left join predicted as predictions
-    on values_.customer_key = predictions.customer_key
+-- one join on the customer's natural key (int_clv_predictions carries no customer_key)
+left join {{ ref('int_clv_predictions') }} as predictions
+    on values_.merchant_id = predictions.merchant_id
+    and values_.customer_id = predictions.customer_id
 left join {{ ref('int_customer_tiers') }} as tiers
     on values_.customer_key = tiers.customer_key
 left join {{ ref('int_customer_tags') }} as tags
