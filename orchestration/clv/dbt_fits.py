@@ -72,7 +72,9 @@ def fit_summary(summary_relation, *, as_of_column: str, fit_time_unit, min_custo
         .order("industry, merchant_id, frequency, recency, T, monetary_value, customer_id")
         .to_arrow_table()
     )
-    summary = arrow.to_pandas(strings_to_categorical=True)
+    # customer_id only orders the rows (and feeds the sample key, computed above): not
+    # converted, a million distinct strings would make a million categories
+    summary = arrow.drop_columns(["customer_id"]).to_pandas(strings_to_categorical=True)
     if summary.empty:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in FIT_DTYPES.items()})
 

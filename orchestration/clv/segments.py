@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from orchestration.clv.defaults import clv_setting
 from orchestration.clv.fitter import fit_bgnbd, fit_gamma_gamma
-from orchestration.clv.predictions import to_monthly_discount_rate
+from orchestration.clv.predictions import distinct_rows, to_monthly_discount_rate
 from orchestration.clv.sampling import SAMPLE_KEY_COLUMN, capped_rows, max_customers_setting, sample_keys
 from orchestration.clv.scoring import ROOT_SEGMENT, SCORE_SCHEMA, score_customers, valid_summary_rows
 from orchestration.clv.statuses import (
@@ -323,7 +323,21 @@ def _unit_factors(units: pd.Series, to_unit: str) -> np.ndarray:
 
 
 def _segment_paths(summary: pd.DataFrame, segment_cols: list[str]) -> list[np.ndarray]:
-    """For each level, each row's segment path ("all", "a", "a/b", ...) or None."""
+    """For each level, each row's segment path ("all", "a", "a/b", ...) or None.
+
+    A row's paths depend on its own segment values only: they are spelt once per
+    distinct combination of values and handed to its rows.
+    """
+    keys = summary[list(segment_cols)].reset_index(drop=True)
+    if not segment_cols or len(keys) == 0:
+        return _segment_paths_of_rows(keys, segment_cols)
+    first, combination = distinct_rows(np.column_stack([pd.factorize(keys[col])[0] for col in segment_cols]))
+    spelt = _segment_paths_of_rows(keys.iloc[first].reset_index(drop=True), segment_cols)
+    return [level[combination] for level in spelt]
+
+
+def _segment_paths_of_rows(summary: pd.DataFrame, segment_cols: list[str]) -> list[np.ndarray]:
+    """:func:`_segment_paths`, spelt row by row."""
     n = len(summary)
     paths = [np.full(n, ROOT_SEGMENT, dtype=object)]
     current = None
