@@ -58,10 +58,13 @@ FIRST_DAY = LAST_DAY - dt.timedelta(days=DAYS)
 SCHEMAS = ["marts", "audit", "staging"]
 # The per-customer models an incremental build updates for some customers only
 # (macros/incremental_lifecycle.sql): compared too, not only the marts built from them.
-PER_CUSTOMER_TABLES = [
+INCREMENTAL_INTERMEDIATE_TABLES = [
     "int_orders_sequenced_per_customer", "int_activity_days_per_customer",
     "int_customer_stage_intervals", "int_customer_next_stage_changes",
     "int_purchase_totals_per_customer", "int_interaction_totals_per_customer",
+    # the period models recomputed from the earliest affected period only (macros/incremental_periods.sql)
+    "int_activity_churn_per_period", "int_lifecycle_churn_per_period", "int_stage_count_changes",
+    "int_repurchase_cohorts", "int_churn_reasons_per_week", "int_nps_ratings_per_week",
 ]
 # the same for every build (no re-parse between them); see the module docstring
 DBT_VARS = json.dumps({"clv_min_customers": 1_000_000})
@@ -266,7 +269,7 @@ def test_daily_incremental_builds_equal_full_rebuilds(archive, tmp_path):
             plan = daily.result()
             print(f"{step.name}: {plan.path}, {time.perf_counter() - started:.1f} s")
             assert plan.path == step.expected_path, f"{step.name}: {plan.describe()}"
-            problems = compare(str(daily_db), str(full_db), SCHEMAS, {}) + _per_customer_differences(daily_db, full_db)
+            problems = compare(str(daily_db), str(full_db), SCHEMAS, {}) + _intermediate_differences(daily_db, full_db)
             assert not problems, f"{step.name} ({plan.describe()}): the incremental build differs:\n" + "\n".join(problems)
             if plan.path == "incremental":
                 recomputed.append((step.name, _recomputed(daily_db)))
@@ -274,6 +277,9 @@ def test_daily_incremental_builds_equal_full_rebuilds(archive, tmp_path):
     # the incremental steps recomputed some customers, not all, and for every reason there is
     print("customers recomputed (rows, new rows, dated since, stage change due, of all):", recomputed)
     assert recomputed and all(not counts["full"] and counts["rows"] < counts["customers"] for _, counts in recomputed)
+    # and the period models recomputed the periods from a recent day on, not all of history
+    assert all(counts["periods_from"] is not None and counts["periods_from"] <= counts["as_of"] for _, counts in recomputed)
+    assert any(counts["periods_from"] > FIRST_DAY for _, counts in recomputed)
     if len(recomputed) >= 8:  # a capped local run may stop earlier
         for reason in ("new_rows", "dated_since", "due"):
             assert any(counts[reason] for _, counts in recomputed), f"no incremental step had a customer with {reason}"
@@ -294,13 +300,13 @@ def test_daily_incremental_builds_equal_full_rebuilds(archive, tmp_path):
     assert counts.get("exact_duplicate", 0) >= 1 and counts.get("duplicate_order_id", 0) >= 1, reasons
 
 
-def _per_customer_differences(daily_db: Path, full_db: Path) -> list[str]:
+def _intermediate_differences(daily_db: Path, full_db: Path) -> list[str]:
     con = duckdb.connect()
     try:
         con.execute(f"attach '{daily_db}' as daily (read_only)")
         con.execute(f"attach '{full_db}' as reference (read_only)")
         problems = []
-        for table in PER_CUSTOMER_TABLES:
+        for table in INCREMENTAL_INTERMEDIATE_TABLES:
             for left, right in (("daily", "reference"), ("reference", "daily")):
                 extra = con.execute(
                     f"select count(*) from (select * from {left}.intermediate.{table} "
@@ -318,6 +324,9 @@ def _recomputed(daily_db: Path) -> dict[str, int]:
     try:
         counts = recompute_counts(con, "intermediate", "int_customers_to_recompute")
         counts["customers"] = con.execute("select count(*) from intermediate.int_customers_windowed").fetchone()[0]
+        counts["periods_from"], counts["as_of"] = con.execute(
+            "select (select recompute_from_date from intermediate.int_periods_to_recompute), "
+            "(select as_of_date from raw._build_plan)").fetchone()
     finally:
         con.close()
     return counts

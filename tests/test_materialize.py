@@ -106,6 +106,7 @@ def test_build_everything_on_the_messy_fixture(defs, build_env, monkeypatch):
     customers = query(build_env["duckdb"], "select count(*) from intermediate.int_customers_windowed")[0][0]
     assert recomputed["customers_recomputed"].value == customers > 0
     assert recomputed["customers_recomputed_why"].data["every customer (no incremental plan as of this date)"] == customers
+    assert metadata["intermediate/int_periods_to_recompute"]["periods_recomputed_from"].value == "every period"
 
     con = duckdb.connect(str(build_env["publish"]), read_only=True)
     try:

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_periods_to_recompute('period_start', 'period_type') }}"
+) }}
+-- depends_on: {{ ref('int_periods_to_recompute') }}
 {#
   Activity churn counts per period (week Monday-Sunday, calendar month),
   industry and merchant, for periods complete by AS_OF_DATE; only
@@ -6,14 +13,19 @@
   one activity day in it (int_activity_days_per_customer: a completed order,
   or an interaction where the industry counts interactions).
 
-  One window pass over activity days: a customer's first activity day in a
-  period decides their status there (new: no earlier activity ever;
-  retained: their previous activity was in the previous period;
-  reactivated: earlier than that), and their last activity day in a period
-  makes them churned in the next period when their next activity is later
-  than that. Work is bounded by activity, never a customer x period spine.
-  Kept apart from the lifecycle half of churn_rates so it can run while the
-  stage history builds.
+  From the activity days and their neighbours (previous and next activity
+  day, carried by int_activity_days_per_customer): a customer's first
+  activity day in a period decides their status there (new: no earlier
+  activity ever; retained: their previous activity was in the previous
+  period; reactivated: earlier than that), and their last activity day in a
+  period makes them churned in the next period when their next activity is
+  later than that. Work is bounded by activity, never a customer x period
+  spine. Kept apart from the lifecycle half of churn_rates so it can run
+  while the stage history builds.
+  Incremental: a daily build recomputes only the periods from
+  int_periods_to_recompute's date on (macros/incremental_periods.sql): the
+  activity days in them, and those of the period before (their churn lands
+  in the first recomputed period).
 #}
 
 with
@@ -31,13 +43,6 @@ customers as (
 
 ),
 
-activity as (
-
-    select customer_key, activity_date
-    from {{ ref('int_activity_days_per_customer') }}
-
-),
-
 period_types as (
 
     select 'week' as period_type
@@ -46,15 +51,13 @@ period_types as (
 
 ),
 
-activity_neighbours as (
+activity as (
 
-    select
-        customer_key,
-        activity_date,
-        lag(activity_date) over by_day as previous_activity_date,
-        lead(activity_date) over by_day as next_activity_date
-    from activity
-    window by_day as (partition by customer_key order by activity_date)
+    select customer_key, activity_date, previous_activity_date, next_activity_date
+    from {{ ref('int_activity_days_per_customer') }}
+    -- the days whose period or next period is recomputed, in either period type
+    where {{ in_periods_to_recompute(next_period_start_of("'week'", 'activity_date'), 'week') }}
+        or {{ in_periods_to_recompute(next_period_start_of("'month'", 'activity_date'), 'month') }}
 
 ),
 
@@ -63,12 +66,12 @@ activity_neighbours as (
 activity_periods as (
 
     select
-        activity_neighbours.customer_key,
+        activity.customer_key,
         period_types.period_type,
-        {{ period_start_of('period_types.period_type', 'activity_neighbours.activity_date') }} as period_start,
-        {{ period_start_of('period_types.period_type', 'activity_neighbours.previous_activity_date') }} as previous_active_start,
-        {{ period_start_of('period_types.period_type', 'activity_neighbours.next_activity_date') }} as next_active_start
-    from activity_neighbours
+        {{ period_start_of('period_types.period_type', 'activity.activity_date') }} as period_start,
+        {{ period_start_of('period_types.period_type', 'activity.previous_activity_date') }} as previous_active_start,
+        {{ period_start_of('period_types.period_type', 'activity.next_activity_date') }} as next_active_start
+    from activity
     cross join period_types
 
 ),
@@ -89,8 +92,11 @@ classified as (
     inner join calendar
         on activity_periods.period_type = calendar.period_type
         and activity_periods.period_start = calendar.period_start
-    where activity_periods.previous_active_start is null
+    where (
+        activity_periods.previous_active_start is null
         or activity_periods.previous_active_start <> activity_periods.period_start
+    )
+        and {{ in_periods_to_recompute('activity_periods.period_start', 'activity_periods.period_type') }}
 
     union all
 
@@ -105,8 +111,11 @@ classified as (
     inner join calendar as next_period
         on activity_periods.period_type = next_period.period_type
         and activity_periods.period_start = next_period.previous_period_start
-    where activity_periods.next_active_start is null
+    where (
+        activity_periods.next_active_start is null
         or activity_periods.next_active_start > next_period.period_start
+    )
+        and {{ in_periods_to_recompute('next_period.period_start', 'next_period.period_type') }}
 
 ),
 

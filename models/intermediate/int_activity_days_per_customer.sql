@@ -8,7 +8,9 @@
 
   For customers whose interactions do not count, each purchase day is simply
   the day's last order (no aggregation needed); only customers whose
-  interactions count go through a group by.
+  interactions count go through a group by. Each day carries the customer's
+  previous and next activity day (int_activity_churn_per_period classifies
+  the customer per period from them, so it needs no pass over all days).
   Incremental: a daily build recomputes only the customers in
   int_customers_to_recompute (macros/incremental_lifecycle.sql).
 #}
@@ -92,5 +94,8 @@ select
     completed_orders_through is not null as is_purchase_day,
     completed_orders_through,
     loyal_until_date,
-    last_activity_at
+    last_activity_at,
+    lag(activity_date) over by_day as previous_activity_date,
+    lead(activity_date) over by_day as next_activity_date
 from activity_days
+window by_day as (partition by customer_key order by activity_date)

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_periods_to_recompute('week_start', 'week') }}"
+) }}
+-- depends_on: {{ ref('int_periods_to_recompute') }}
 {#
   Why customers churned: for each complete week and industry (and 'all'),
   the complaint reasons of the customers who entered `churned` that week
@@ -10,6 +17,9 @@
     churned_customers          churned customers with at least one complaint of this reason
     share_of_churned_customers churned_customers / all customers who churned that week
     reason_rank                1 = the reason of most churned customers (ties: alphabetical)
+  Incremental: a daily build recomputes only the weeks from
+  int_periods_to_recompute's date on (macros/incremental_periods.sql), from
+  the churns in them and the complaints within the lookback before them.
 #}
 
 with
@@ -29,6 +39,7 @@ churn_entries as (
     inner join calendar
         on cast({{ dbt.date_trunc('week', 'history.valid_from') }} as date) = calendar.week_start
     where history.lifecycle_stage = 'churned'
+        and {{ in_periods_to_recompute('history.valid_from', 'week') }}
 
 ),
 
@@ -38,6 +49,8 @@ complaints as (
     from {{ ref('stg_raw__interactions') }}
     where interaction_type = 'complaint'
         and not is_after_as_of_date
+        -- a complaint counts for churns up to churn_reason_lookback_days after it
+        and {{ in_periods_to_recompute(add_days('occurred_date', var('churn_reason_lookback_days')), 'week') }}
 
 ),
 

@@ -16,6 +16,20 @@
   is recomputed (is_full_recompute): the incremental models then equal a full
   build whatever state they were in.
 
+  affected_from_date: the earliest day from which the customer's rows can
+  differ from the last build's, for the period models
+  (int_periods_to_recompute, macros/incremental_periods.sql). A customer's
+  stage and activity on a day depend only on their rows dated on or before
+  it, so new rows change nothing before the earliest of them, and rows
+  dated since the last build or a stage change due nothing before a + 1.
+  Their segment (industry) and whether they count at all depend on all of
+  their rows, though: when a customers row of theirs counts for the first
+  time (a new file, or a registration dated in (a, b]; a later row of a
+  staged customer is a duplicate and changes nothing) or the customer was
+  not known as of a (no order or registration dated <= a in the staged
+  files; their older interactions start counting), the date is their
+  earliest row of any kind. Null when every customer is recomputed.
+
   The last build's next stage changes are read without ref(): the table is
   downstream of the models this one feeds, and what is wanted is its state
   before this build, as `this` is for an incremental model.
@@ -51,13 +65,13 @@ new_files as (
 -- the usable rows of every dated entity, with the day that decides whether they count as of a date
 customer_rows as (
 
-    select merchant_id, customer_id, source_file, ordered_date as row_date
+    select 'orders' as entity, merchant_id, customer_id, source_file, ordered_date as row_date
     from {{ ref('stg_raw__orders') }}
     union all
-    select merchant_id, customer_id, source_file, occurred_date as row_date
+    select 'interactions' as entity, merchant_id, customer_id, source_file, occurred_date as row_date
     from {{ ref('stg_raw__interactions') }}
     union all
-    select merchant_id, customer_id, source_file, cast(registered_at as date) as row_date
+    select 'customers' as entity, merchant_id, customer_id, source_file, cast(registered_at as date) as row_date
     from {{ ref('stg_raw__customers') }}
 
 ),
@@ -115,11 +129,74 @@ flagged as (
     left join stage_change_due
         on customers.customer_key = stage_change_due.customer_key
 
+),
+
+to_recompute as (
+
+    select *
+    from flagged
+    where is_full_recompute
+        or has_new_rows
+        or has_rows_dated_since_previous_build
+        or is_stage_change_due
+
+),
+
+-- every row of the customers recomputed in an incremental build (none otherwise)
+recomputed_rows as (
+
+    select
+        to_recompute.customer_key,
+        customer_rows.row_date,
+        new_files.path is not null as is_new_row,
+        -- an order or a registration that counted as of the last build: the customer was known
+        customer_rows.entity <> 'interactions'
+            and new_files.path is null
+            and customer_rows.row_date <= plan.previous_as_of_date as counted_before,
+        -- a registration counting for the first time
+        customer_rows.entity = 'customers'
+            and customer_rows.row_date <= plan.as_of_date
+            and (new_files.path is not null or customer_rows.row_date > plan.previous_as_of_date) as is_new_registration,
+        plan.previous_as_of_date
+    from customer_rows
+    inner join to_recompute
+        on customer_rows.merchant_id = to_recompute.merchant_id
+        and customer_rows.customer_id = to_recompute.customer_id
+    cross join plan
+    left join new_files
+        on customer_rows.source_file = new_files.path
+    where not to_recompute.is_full_recompute
+
+),
+
+row_dates as (
+
+    select
+        customer_key,
+        min(row_date) as first_row_date,
+        min(case when is_new_row then row_date end) as first_new_row_date,
+        max(case when counted_before then 1 else 0 end) as was_known,
+        max(case when is_new_registration then 1 else 0 end) as has_new_registration,
+        {{ add_days('min(previous_as_of_date)', 1) }} as day_after_previous_build
+    from recomputed_rows
+    group by customer_key
+
 )
 
-select *
-from flagged
-where is_full_recompute
-    or has_new_rows
-    or has_rows_dated_since_previous_build
-    or is_stage_change_due
+select
+    to_recompute.customer_key,
+    to_recompute.merchant_id,
+    to_recompute.customer_id,
+    to_recompute.has_new_rows,
+    to_recompute.has_rows_dated_since_previous_build,
+    to_recompute.is_stage_change_due,
+    to_recompute.is_full_recompute,
+    case
+        when to_recompute.is_full_recompute then null
+        when row_dates.has_new_registration = 1 or row_dates.was_known = 0
+            then least(row_dates.day_after_previous_build, row_dates.first_row_date)
+        else least(row_dates.day_after_previous_build, coalesce(row_dates.first_new_row_date, row_dates.day_after_previous_build))
+    end as affected_from_date
+from to_recompute
+left join row_dates
+    on to_recompute.customer_key = row_dates.customer_key

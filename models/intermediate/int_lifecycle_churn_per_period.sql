@@ -1,3 +1,10 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_periods_to_recompute('period_start', 'period_type') }}"
+) }}
+-- depends_on: {{ ref('int_periods_to_recompute') }}
 {#
   Lifecycle churn entries per period (week Monday-Sunday, calendar month),
   industry and merchant: customers who entered `churned` during the period
@@ -7,6 +14,10 @@
   live): then they were not live when it began. Only periods of the
   calendar (complete by AS_OF_DATE) with at least one such customer have a
   row; marts.churn_rates adds the empty periods and the base.
+  Incremental: a daily build recomputes only the periods from
+  int_periods_to_recompute's date on (macros/incremental_periods.sql), from
+  the stage intervals starting in them (a churn and the run start that
+  excuses it fall in the same period).
 #}
 
 with
@@ -29,6 +40,8 @@ history as (
     from {{ ref('int_customer_stage_intervals') }} as intervals
     inner join {{ ref('int_customers_windowed') }} as customers
         on intervals.customer_key = customers.customer_key
+    where {{ in_periods_to_recompute('intervals.valid_from', 'week') }}
+        or {{ in_periods_to_recompute('intervals.valid_from', 'month') }}
 
 ),
 
@@ -52,6 +65,7 @@ churn_periods as (
     from history
     cross join period_types
     where history.stage_code = {{ lifecycle_stage_code('churned') }}
+        and {{ in_periods_to_recompute('history.valid_from', 'period_types.period_type') }}
 
 ),
 
@@ -65,6 +79,7 @@ run_start_periods as (
     from history
     cross join period_types
     where {{ stage_in_group('history.stage_code', 'live', codes=true) }}
+        and {{ in_periods_to_recompute('history.valid_from', 'period_types.period_type') }}
         and (
             history.previous_stage_code is null
             or history.previous_stage_code in (

@@ -1,8 +1,17 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_periods_to_recompute('week_start', 'week') }}"
+) }}
+-- depends_on: {{ ref('int_periods_to_recompute') }}
 {#
   Rated interactions per complete week (Monday-Sunday) and industry, split
   into promoters, passives and detractors by seeds/nps_rating_categories.csv.
   Only weeks with a rating have a row; marts.customer_health_weekly adds the
   empty weeks, the 'all' industry and the score.
+  Incremental: a daily build recomputes only the weeks from
+  int_periods_to_recompute's date on (macros/incremental_periods.sql).
 #}
 
 with
@@ -20,6 +29,7 @@ interactions as (
     select merchant_id, customer_id, occurred_date, rating
     from {{ ref('stg_raw__interactions') }}
     where rating is not null
+        and {{ in_periods_to_recompute('occurred_date', 'week') }}
 
 ),
 

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_periods_to_recompute('activity_month', 'month') }}"
+) }}
+-- depends_on: {{ ref('int_periods_to_recompute') }}
 {#
   Repurchase cohorts: customers grouped by the month of their first
   completed order (cohort_month), per industry and merchant, followed for
@@ -16,6 +23,10 @@
   return (month 0 is not published). No customer x month spine: only months
   with an order are scanned, then counted per cohort. marts.repurchase_cohorts
   publishes it; int_customer_health_per_week reads its M+1 rows.
+  Incremental: a daily build recomputes only the activity months from
+  int_periods_to_recompute's date on (macros/incremental_periods.sql), from
+  the orders of the cohorts that reach them (the last repurchase_horizon_months
+  cohort months before them on).
 #}
 
 with
@@ -31,6 +42,8 @@ orders as (
 
     select customer_key, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as order_month, is_first_order
     from {{ ref('int_orders_sequenced_per_customer') }}
+    where {{ in_periods_to_recompute(
+        'cast(' ~ dbt.dateadd('month', var('repurchase_horizon_months'), 'ordered_date') ~ ' as date)', 'month') }}
 
 ),
 
@@ -162,3 +175,5 @@ select
     cast(1.0 * cumulative_returning_customers / cohort_customers as decimal(9, 6)) as cumulative_repurchase_rate
 
 from counted
+where {{ in_periods_to_recompute(
+    'cast(' ~ dbt.dateadd('month', 'months_since_first_order', 'cohort_month') ~ ' as date)', 'month') }}

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_periods_to_recompute('change_date') }}"
+) }}
+-- depends_on: {{ ref('int_periods_to_recompute') }}
 {#
   The running stage count, kept as its changes: one row per (industry,
   merchant, lifecycle stage, change date) with the customers who entered the
@@ -8,6 +15,9 @@
   marts.churn_rates (the live base at period start) and
   marts.customer_health_weekly (active base and at_risk on week_end) both
   sum it over the stage groups of macros/lifecycle.sql.
+  Incremental: a daily build recomputes only the change dates from
+  int_periods_to_recompute's date on (macros/incremental_periods.sql), from
+  the intervals starting or ending on them.
 #}
 
 with
@@ -16,6 +26,8 @@ intervals as (
 
     select customer_key, stage_code, valid_from, valid_to
     from {{ ref('int_customer_stage_intervals') }}
+    where {{ in_periods_to_recompute('valid_from') }}
+        or {{ in_periods_to_recompute('valid_to') }}
 
 ),
 
@@ -30,10 +42,12 @@ changes as (
 
     select customer_key, stage_code, valid_from as change_date, 1 as entered, 0 as left_stage
     from intervals
+    where {{ in_periods_to_recompute('valid_from') }}
     union all
     select customer_key, stage_code, valid_to as change_date, 0 as entered, 1 as left_stage
     from intervals
     where valid_to is not null
+        and {{ in_periods_to_recompute('valid_to') }}
 
 ),
 

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_periods_to_recompute('period_start', 'period_type') }}"
+) }}
+-- depends_on: {{ ref('int_periods_to_recompute') }}
 {#
   Stage transitions per week and per month and industry: how many customers
   moved from one stage to another, by the period in which the new stage
@@ -7,6 +14,8 @@
     customers in stage at period end = customers in stage at period start
       + transitions into it - transitions out of it
   (tests/dbt/assert_stage_transitions_reconcile.sql checks exactly that).
+  Incremental: a daily build recomputes only the periods from
+  int_periods_to_recompute's date on (macros/incremental_periods.sql).
 #}
 
 with
@@ -15,6 +24,8 @@ history as (
 
     select industry, previous_stage, lifecycle_stage, valid_from
     from {{ ref('int_customer_stage_history') }}
+    where {{ in_periods_to_recompute('valid_from', 'week') }}
+        or {{ in_periods_to_recompute('valid_from', 'month') }}
 
 ),
 
@@ -39,6 +50,7 @@ assigned as (
         history.lifecycle_stage as to_stage
     from history
     cross join period_types
+    where {{ in_periods_to_recompute('history.valid_from', 'period_types.period_type') }}
 
 )
 

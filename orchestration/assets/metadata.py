@@ -17,7 +17,9 @@ from one read-only connection:
 * ``marts/clv_model_fits`` and ``intermediate/int_clv_fits``: the fit status
   per model and segment;
 * ``intermediate/int_customers_to_recompute``: how many customers the
-  per-customer lifecycle models recomputed (all of them in a full build), and why.
+  per-customer lifecycle models recomputed (all of them in a full build), and why;
+* ``intermediate/int_periods_to_recompute``: the day from which the period
+  models recomputed their periods (every period in a full build).
 
 The events keep dbt's order; only their timing moves (to the end of the
 build). If the database cannot be read, the events go out without the
@@ -37,6 +39,7 @@ import duckdb
 STAGING_PREFIX = "stg_raw__"
 CLV_FIT_MODELS = ("clv_model_fits", "int_clv_fits")
 RECOMPUTE_MODEL = "int_customers_to_recompute"
+PERIODS_MODEL = "int_periods_to_recompute"
 
 
 def _ident(name: str) -> str:
@@ -151,6 +154,14 @@ def customers_recomputed(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any]
     }
 
 
+def periods_recomputed(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any]) -> dict[str, Any]:
+    """From which day the period models recomputed their periods (every period when null)."""
+    schema, name = relation_of(node)
+    row = con.execute(f"select recompute_from_date from {_ident(schema)}.{_ident(name)}").fetchone()
+    first_day = row[0] if row else None
+    return {"periods_recomputed_from": first_day.isoformat() if first_day is not None else "every period"}
+
+
 def node_metadata(
     con: duckdb.DuckDBPyConnection, node: Mapping[str, Any], staging_schema: str
 ) -> dict[str, Any]:
@@ -167,6 +178,8 @@ def node_metadata(
         extras.append(("CLV fit status", lambda: clv_fit_status(con, node)))
     if node["name"] == RECOMPUTE_MODEL and node["resource_type"] == "model":
         extras.append(("customers recomputed", lambda: customers_recomputed(con, node)))
+    if node["name"] == PERIODS_MODEL and node["resource_type"] == "model":
+        extras.append(("periods recomputed", lambda: periods_recomputed(con, node)))
     for label, compute in extras:
         try:
             metadata.update(compute())
