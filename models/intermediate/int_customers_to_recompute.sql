@@ -16,27 +16,28 @@
   is recomputed (is_full_recompute): the incremental models then equal a full
   build whatever state they were in.
 
-  affected_from_date: the earliest day from which the customer's rows can
-  differ from the last build's, for the period models
-  (int_periods_to_recompute, macros/incremental_periods.sql). A customer's
-  stage and activity on a day depend only on their rows dated on or before
-  it, so new rows change nothing before the earliest of them, and rows
-  dated since the last build or a stage change due nothing before a + 1.
-  Their segment (industry) and whether they count at all depend on all of
-  their rows, though: when a customers row of theirs counts for the first
-  time (a new file, or a registration dated in (a, b]; a later row of a
-  staged customer is a duplicate and changes nothing) or the customer was
-  not known as of a (no order or registration dated <= a in the staged
-  files; their older interactions start counting), the date is their
-  earliest row of any kind. Null when every customer is recomputed.
-
   The last build's next stage changes are read without ref(): the table is
   downstream of the models this one feeds, and what is wanted is its state
   before this build, as `this` is for an incremental model.
+
+  For the period models (int_periods_to_recompute, which turns these into
+  the earliest affected day; macros/incremental_periods.sql):
+    * first_new_row_date: their earliest row in the files this build stages;
+    * may_change_segment: a registration of theirs counts for the first time
+      (a new customers file, or one dated in (a, b]; a later row of a staged
+      customer is a duplicate and changes nothing), so their industry may
+      change; or they may have been unknown as of a (derived from orders
+      only, none of them dated before both a + 1 and their new rows), so
+      their older interactions start counting. Either moves all their periods;
+    * previous_timeline_start: for a new registration, the start of their
+      stage timeline as of a (the last build's intervals, read as they stood
+      before this build, like the next stage changes).
 #}
 
 {%- set previous_next_changes = adapter.get_relation(
     database=this.database, schema=this.schema, identifier='int_customer_next_stage_changes') if execute else none -%}
+{%- set previous_intervals = adapter.get_relation(
+    database=this.database, schema=this.schema, identifier='int_customer_stage_intervals') if execute else none -%}
 
 with
 
@@ -78,20 +79,46 @@ customer_rows as (
 
 with_new_rows as (
 
-    select distinct {{ stable_customer_key('merchant_id', 'customer_id') }} as customer_key
+    select
+        {{ stable_customer_key('customer_rows.merchant_id', 'customer_rows.customer_id') }} as customer_key,
+        min(customer_rows.row_date) as first_new_row_date,
+        max(case when customer_rows.entity = 'customers' and customer_rows.row_date <= plan.as_of_date then 1 else 0 end)
+            as has_new_registration
     from customer_rows
-    where exists (select 1 from plan)
-        and source_file in (select path from new_files)
+    cross join plan
+    where customer_rows.source_file in (select path from new_files)
+    group by customer_rows.merchant_id, customer_rows.customer_id
 
 ),
 
 with_rows_dated_since as (
 
-    select distinct {{ stable_customer_key('customer_rows.merchant_id', 'customer_rows.customer_id') }} as customer_key
+    select
+        {{ stable_customer_key('customer_rows.merchant_id', 'customer_rows.customer_id') }} as customer_key,
+        max(case when customer_rows.entity = 'customers' then 1 else 0 end) as has_new_registration
     from customer_rows
     inner join plan
         on customer_rows.row_date > plan.previous_as_of_date
         and customer_rows.row_date <= plan.as_of_date
+    group by customer_rows.merchant_id, customer_rows.customer_id
+
+),
+
+previous_timelines as (
+
+    {%- if previous_intervals is not none %}
+    select customer_key, min(valid_from) as previous_timeline_start
+    from {{ previous_intervals }}
+    where customer_key in (
+        select customer_key from with_new_rows where has_new_registration = 1
+        union all
+        select customer_key from with_rows_dated_since where has_new_registration = 1
+    )
+    group by customer_key
+    {%- else %}
+    select cast(null as {{ dbt.type_bigint() }}) as customer_key, cast(null as date) as previous_timeline_start
+    where false
+    {%- endif %}
 
 ),
 
@@ -119,84 +146,39 @@ flagged as (
         with_new_rows.customer_key is not null as has_new_rows,
         with_rows_dated_since.customer_key is not null as has_rows_dated_since_previous_build,
         stage_change_due.customer_key is not null as is_stage_change_due,
-        fallback.is_full_recompute
+        fallback.is_full_recompute,
+        with_new_rows.first_new_row_date,
+        coalesce(with_new_rows.has_new_registration, 0) = 1
+            or coalesce(with_rows_dated_since.has_new_registration, 0) = 1
+            or (
+                customers.is_derived_from_orders
+                and coalesce(customers.registered_date >= least(
+                    fallback.day_after_previous_build,
+                    coalesce(with_new_rows.first_new_row_date, fallback.day_after_previous_build)
+                ), false)
+            ) as may_change_segment,
+        previous_timelines.previous_timeline_start
     from {{ ref('int_customers_windowed') }} as customers
-    cross join (select count(*) = 0 as is_full_recompute from plan) as fallback
+    cross join (
+        select
+            count(*) = 0 as is_full_recompute,
+            {{ add_days('max(previous_as_of_date)', 1) }} as day_after_previous_build
+        from plan
+    ) as fallback
     left join with_new_rows
         on customers.customer_key = with_new_rows.customer_key
     left join with_rows_dated_since
         on customers.customer_key = with_rows_dated_since.customer_key
     left join stage_change_due
         on customers.customer_key = stage_change_due.customer_key
-
-),
-
-to_recompute as (
-
-    select *
-    from flagged
-    where is_full_recompute
-        or has_new_rows
-        or has_rows_dated_since_previous_build
-        or is_stage_change_due
-
-),
-
--- every row of the customers recomputed in an incremental build (none otherwise)
-recomputed_rows as (
-
-    select
-        to_recompute.customer_key,
-        customer_rows.row_date,
-        new_files.path is not null as is_new_row,
-        -- an order or a registration that counted as of the last build: the customer was known
-        customer_rows.entity <> 'interactions'
-            and new_files.path is null
-            and customer_rows.row_date <= plan.previous_as_of_date as counted_before,
-        -- a registration counting for the first time
-        customer_rows.entity = 'customers'
-            and customer_rows.row_date <= plan.as_of_date
-            and (new_files.path is not null or customer_rows.row_date > plan.previous_as_of_date) as is_new_registration,
-        plan.previous_as_of_date
-    from customer_rows
-    inner join to_recompute
-        on customer_rows.merchant_id = to_recompute.merchant_id
-        and customer_rows.customer_id = to_recompute.customer_id
-    cross join plan
-    left join new_files
-        on customer_rows.source_file = new_files.path
-    where not to_recompute.is_full_recompute
-
-),
-
-row_dates as (
-
-    select
-        customer_key,
-        min(row_date) as first_row_date,
-        min(case when is_new_row then row_date end) as first_new_row_date,
-        max(case when counted_before then 1 else 0 end) as was_known,
-        max(case when is_new_registration then 1 else 0 end) as has_new_registration,
-        {{ add_days('min(previous_as_of_date)', 1) }} as day_after_previous_build
-    from recomputed_rows
-    group by customer_key
+    left join previous_timelines
+        on customers.customer_key = previous_timelines.customer_key
 
 )
 
-select
-    to_recompute.customer_key,
-    to_recompute.merchant_id,
-    to_recompute.customer_id,
-    to_recompute.has_new_rows,
-    to_recompute.has_rows_dated_since_previous_build,
-    to_recompute.is_stage_change_due,
-    to_recompute.is_full_recompute,
-    case
-        when to_recompute.is_full_recompute then null
-        when row_dates.has_new_registration = 1 or row_dates.was_known = 0
-            then least(row_dates.day_after_previous_build, row_dates.first_row_date)
-        else least(row_dates.day_after_previous_build, coalesce(row_dates.first_new_row_date, row_dates.day_after_previous_build))
-    end as affected_from_date
-from to_recompute
-left join row_dates
-    on to_recompute.customer_key = row_dates.customer_key
+select *
+from flagged
+where is_full_recompute
+    or has_new_rows
+    or has_rows_dated_since_previous_build
+    or is_stage_change_due
