@@ -11,6 +11,15 @@ the whole ``make run`` (Dagster job and summary) on the same data. Shapes:
 ``orders-only`` (the same orders file alone: customers derived from their
 orders, no merchants or interactions). There are no assertions: the numbers
 go in the closing notes.
+
+With DBT_TARGET=spark (`make bench SCALE=... DBT_TARGET=spark`) the same
+figures come from a build on a local Spark session, under its own warehouse
+and metastore in data/bench/: the landing includes writing the raw tables
+into Spark; the models are dbt runs alternating with the CLV Python models
+run on Spark by orchestration.spark_clv, in the order of
+orchestration.spark.build_phases (each a process of its own, as in the
+Dagster job); the tests are one `dbt test`; publishing includes copying the
+Spark marts into DuckDB. Peak RSS counts the Spark JVMs (children).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -57,14 +67,24 @@ def main(argv: list[str] | None = None) -> int:
     bench_dir = settings.PROJECT_DIR / "data" / "bench"
     demo_dir = bench_dir / f"raw_{args.scale}"
     suffix = "" if args.shape == "demo" else "_orders_only"
+    on_spark = settings.dbt_target() == "spark"
+    engine = "_spark" if on_spark else ""
     raw_dir = bench_dir / f"raw_{args.scale}{suffix}"
-    db_path = bench_dir / f"bench_{args.scale}{suffix}.duckdb"
-    target_dir = bench_dir / f"target_{args.scale}{suffix}"
+    db_path = bench_dir / f"bench_{args.scale}{suffix}{engine}.duckdb"
+    target_dir = bench_dir / f"target_{args.scale}{suffix}{engine}"
     end_date = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date(2026, 11, 1)
     as_of = end_date.isoformat()
+    spark_env = {}
+    if on_spark:   # a warehouse and metastore of the bench's own, emptied first
+        spark_dir = bench_dir / f"spark_{args.scale}{suffix}"
+        shutil.rmtree(spark_dir, ignore_errors=True)
+        spark_env = {"DBT_TARGET": "spark", "SPARK_WAREHOUSE_DIR": str(spark_dir / "warehouse"),
+                     "SPARK_METASTORE_DIR": str(spark_dir / "metastore")}
 
-    print(f"Benchmark: {args.scale:,} orders ({args.shape} shape), as of {as_of}")
-    print(f"  raw data : {raw_dir}\n  database : {db_path}\n")
+    print(f"Benchmark: {args.scale:,} orders ({args.shape} shape), as of {as_of}, on {'Spark' if on_spark else 'DuckDB'}")
+    print(f"  raw data : {raw_dir}\n  database : {db_path}\n"
+          + (f"  Spark    : {spark_env['SPARK_WAREHOUSE_DIR']} ({os.environ.get('SPARK_MASTER') or 'local[2]'})\n"
+             if on_spark else ""))
 
     totals: dict[str, float] = {}
     if not (demo_dir / "orders.parquet").exists():
@@ -82,10 +102,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if db_path.exists():
         db_path.unlink()
-    _, totals["land"] = _timed("land raw files", lambda: land_raw_data(raw_dir, db_path))
+    env = dict(os.environ, DUCKDB_PATH=str(db_path), AS_OF_DATE=as_of, DBT_TARGET_PATH=str(target_dir), **spark_env)
+    if on_spark:   # the one landing, then the raw tables written into Spark (a process of its own)
+        _, totals["land"] = _timed("land raw files (+ Spark)", lambda: _run_checked(
+            [sys.executable, "-m", "orchestration.spark", "land", "--raw-dir", str(raw_dir),
+             "--duckdb-path", str(db_path)], env))
+    else:
+        _, totals["land"] = _timed("land raw files", lambda: land_raw_data(raw_dir, db_path))
     land_rss = _peak_rss_mb(resource.RUSAGE_SELF)
 
-    env = dict(os.environ, DUCKDB_PATH=str(db_path), AS_OF_DATE=as_of, DBT_TARGET_PATH=str(target_dir))
     dbt = str(Path(sys.executable).with_name("dbt"))
     base = ["--profiles-dir", str(settings.PROJECT_DIR), "--project-dir", str(settings.PROJECT_DIR),
             "--vars", json.dumps({"as_of_date": as_of})]
@@ -99,17 +124,27 @@ def main(argv: list[str] | None = None) -> int:
              ("dbt test (data + unit tests)", "test", selection)]
     results: list[dict] = []
     for label, verb, chosen in steps:
-        command = [dbt, verb, *base, *chosen]
-        completed, seconds = _timed(
-            label, lambda command=command: subprocess.run(command, env=env, capture_output=True, text=True)
-        )
+        if on_spark and verb == "run":
+            if args.select:
+                print("--select is not supported on Spark (the models run in phases)", file=sys.stderr)
+                return 2
+            label = "dbt run + CLV on Spark (models)"
+            (code, phase_results), seconds = _timed(label, lambda: _spark_models(dbt, base, env, target_dir))
+            if code != 0:
+                return code
+            results += phase_results
+        else:
+            command = [dbt, verb, *base, *chosen]
+            completed, seconds = _timed(
+                label, lambda command=command: subprocess.run(command, env=env, capture_output=True, text=True)
+            )
+            if completed.returncode != 0:
+                print(completed.stdout[-5000:])
+                print(f"dbt {verb} failed", file=sys.stderr)
+                return completed.returncode
+            results += json.loads((target_dir / "run_results.json").read_text())["results"]
         totals[label] = seconds
         totals[verb] = totals.get(verb, 0.0) + seconds
-        if completed.returncode != 0:
-            print(completed.stdout[-5000:])
-            print(f"dbt {verb} failed", file=sys.stderr)
-            return completed.returncode
-        results += json.loads((target_dir / "run_results.json").read_text())["results"]
     dbt_rss = _peak_rss_mb(resource.RUSAGE_CHILDREN)
 
     models = [r for r in results if r["unique_id"].startswith("model.")]
@@ -131,8 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     print("CLV fits: " + ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f} s" for r in fits))
     print(f"Tests: {len(tests)} ran, {sum(r['execution_time'] for r in tests):.1f} s in all; "
           f"seeds {sum(r['execution_time'] for r in seeds):.1f} s")
-    published, totals["publish"] = _timed_quiet(lambda: publish(db_path, db_path.with_name(db_path.stem + "_marts.duckdb")))
-    print(f"Publish: {len(published)} tables copied in {totals['publish']:.1f} s")
+    def publish_marts():
+        if on_spark:   # the Spark marts copied into the working DuckDB file first, as the Dagster job does
+            _run_checked([sys.executable, "-m", "orchestration.spark", "export", str(db_path)], env)
+        return publish(db_path, db_path.with_name(db_path.stem + "_marts.duckdb"))
+
+    published, totals["publish"] = _timed_quiet(publish_marts)
+    print(f"Publish: {len(published)} tables copied in {totals['publish']:.1f} s"
+          + (" (Spark marts copied into DuckDB, then published)" if on_spark else ""))
     print(f"\nWall: land {totals['land']:.1f} s + seeds {totals['seed']:.1f} s + models {totals['run']:.1f} s "
           f"= {totals['land'] + totals['seed'] + totals['run']:.1f} s to fresh marts; tests {totals['test']:.1f} s, "
           f"publish {totals['publish']:.1f} s more")
@@ -158,6 +199,54 @@ def main(argv: list[str] | None = None) -> int:
     if args.make_run:
         return _time_make_run(raw_dir, bench_dir / f"make_run_{args.scale}{suffix}.duckdb", as_of)
     return 0
+
+
+def _run_checked(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=settings.PROJECT_DIR)
+    if completed.returncode != 0:
+        print(completed.stdout[-3000:] + completed.stderr[-3000:])
+        raise SystemExit(f"{' '.join(command[:4])} failed (exit status {completed.returncode})")
+    return completed
+
+
+def _spark_models(dbt: str, base: list[str], env: dict[str, str], target_dir: Path) -> tuple[int, list[dict]]:
+    """Every model on Spark: `dbt run` of each SQL phase and orchestration.spark_clv for each Python one,
+    in the order of orchestration.spark.build_phases. Results as run_results.json entries; a Python
+    model's execution_time is its own time as spark_clv prints it."""
+    from orchestration.spark import build_phases
+
+    manifest_path = target_dir / "manifest.json"   # the Spark parse `dbt seed` just wrote
+    manifest = json.loads(manifest_path.read_text())
+    results: list[dict] = []
+    for kind, names in build_phases(manifest):
+        if kind == "dbt":
+            models = [n for n in names if any(node["name"] == n and node["resource_type"] == "model"
+                                              for node in manifest["nodes"].values())]
+            if not models:
+                continue
+            completed = subprocess.run([dbt, "run", *base, "--select", *models], env=env,
+                                       capture_output=True, text=True, cwd=settings.PROJECT_DIR)
+            if completed.returncode != 0:
+                print(completed.stdout[-5000:])
+                print("dbt run failed", file=sys.stderr)
+                return completed.returncode, results
+            results += json.loads((target_dir / "run_results.json").read_text())["results"]
+        elif kind == "python":
+            completed = subprocess.run(
+                [sys.executable, "-m", "orchestration.spark_clv", "--manifest", str(manifest_path), "--select", *names],
+                env=env, capture_output=True, text=True, cwd=settings.PROJECT_DIR)
+            if completed.returncode != 0:
+                print(completed.stdout[-3000:] + completed.stderr[-3000:])
+                print("the CLV Python models failed on Spark", file=sys.stderr)
+                return completed.returncode, results
+            by_name = {node["name"]: uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
+            for line in completed.stdout.splitlines():   # `schema.model: N rows (S s)`
+                relation, _, rest = line.partition(": ")
+                name = relation.split(".")[-1]
+                if name in by_name and rest.endswith(" s)"):
+                    results.append({"unique_id": by_name[name],
+                                    "execution_time": float(rest.rsplit("(", 1)[1].removesuffix(" s)"))})
+    return 0, results
 
 
 def _timed_quiet(fn):

@@ -32,13 +32,16 @@ def dbt_env(as_of_date: dt.date) -> dict[str, str]:
     return {"AS_OF_DATE": as_of_date.isoformat()}
 
 
-def dbt_build_args(full_refresh: bool = False) -> list[str]:
+def dbt_build_args(full_refresh: bool = False, on_spark: bool = False) -> list[str]:
     """`dbt build` of the selection Dagster adds: seeds, models, their tests and unit tests.
 
     full_refresh: rebuild the incremental models from scratch (the run's
     landing chose the full path; orchestration.incremental).
+    on_spark: the Spark target, where the unit tests are left out of the build
+    (README, "Past one machine": they run apart, `dbt test --select test_type:unit`).
     """
-    return ["build", "--full-refresh"] if full_refresh else ["build"]
+    args = ["build", "--full-refresh"] if full_refresh else ["build"]
+    return [*args, "--exclude-resource-type", "unit_test"] if on_spark else args
 
 
 def dbt_parse_args() -> list[str]:

@@ -13,7 +13,8 @@ from dagster_dbt import DbtCliResource
 
 from orchestration import settings
 from orchestration.alerts import alert_sensors
-from orchestration.assets.dbt import build_dbt_assets, model_keys_in_layers
+from orchestration.assets.clv_spark import build_clv_on_spark, spark_dbt_selection
+from orchestration.assets.dbt import build_dbt_assets, model_keys_in_layers, translator
 from orchestration.assets.demo import DEMO_KEY, demo_raw_files
 from orchestration.assets.published import PUBLISHED_LAYERS, build_published_marts
 from orchestration.assets.raw import build_raw_landing
@@ -30,17 +31,25 @@ def build_definitions() -> dg.Definitions:
     project = build_dbt_project()
     prepare_manifest_if_dev(project)
     manifest = load_manifest(project)
-    dbt_models = build_dbt_assets(project, manifest)
-    published_marts = build_published_marts(model_keys_in_layers(dbt_models, PUBLISHED_LAYERS))
+    # On Spark, dbt builds every node but the CLV Python models, which a step of
+    # their own runs on Spark (orchestration.assets.clv_spark): the same keys and checks.
+    on_spark = project.target == "spark"
+    dbt_models = build_dbt_assets(project, manifest, select=spark_dbt_selection(manifest) if on_spark else "fqn:*")
+    engine_steps = [dbt_models, build_clv_on_spark(project, manifest, translator)] if on_spark else [dbt_models]
+    published_marts = build_published_marts(
+        sorted({key for step in engine_steps for key in model_keys_in_layers(step, PUBLISHED_LAYERS)},
+               key=lambda key: key.to_user_string()))
 
     if settings.raw_data_dir_is_default():
-        assets = [demo_raw_files, build_raw_landing(upstream=[DEMO_KEY]), dbt_models, published_marts]
+        assets = [demo_raw_files, build_raw_landing(upstream=[DEMO_KEY]), *engine_steps, published_marts]
     else:
-        assets = [build_raw_landing(), dbt_models, published_marts]
+        assets = [build_raw_landing(), *engine_steps, published_marts]
 
     # demo data -> raw landing -> dbt build (seeds, models, tests) -> published marts,
     # with every asset check. In process: the steps run one after another anyway
-    # (DuckDB has a single writer), and a subprocess per step costs ~20 s here.
+    # (DuckDB has a single writer; a local Spark metastore admits one process at a
+    # time), and a subprocess per step costs ~20 s here. On Spark, Dagster splits the
+    # dbt and CLV multi-assets into the steps their dependencies need.
     build_everything = dg.define_asset_job(
         name=BUILD_JOB_NAME,
         selection=dg.AssetSelection.all(),

@@ -1,8 +1,9 @@
 """`make run`'s build step: run the Dagster job, and on a refusal end with its reason.
 
-The job's own console output streams through unchanged. With
-DBT_TARGET=spark the Spark driver (`python -m orchestration.spark build`)
-runs instead of the Dagster job (README, "Past one machine"). When the run fails
+The job's own console output streams through unchanged. The same job runs on
+both targets: with DBT_TARGET=spark its dbt steps build on Spark and the CLV
+Python models run on Spark as a step of their own (orchestration.assets.clv_spark;
+README, "Past one machine"). When the run fails
 because the input or the configuration was refused, the landing step has
 written the refusal (which file or setting, what is wrong, what to do) beside
 the working database; it is printed last, after Dagster's stack trace, and the
@@ -33,14 +34,7 @@ def build_command() -> list[str]:
     ]  # fmt: skip
 
 
-def spark_build_command() -> list[str]:
-    """With DBT_TARGET=spark: the Spark driver (land, dbt around the CLV step, marts copied and published)."""
-    return [sys.executable, "-m", "orchestration.spark", "build"]
-
-
 def main(command: list[str] | None = None) -> int:
-    if command is None and settings.dbt_target() == "spark":
-        command = spark_build_command()
     refusal = refusal_path(settings.duckdb_path())
     refusal.unlink(missing_ok=True)
     sys.stdout.flush()

@@ -15,21 +15,21 @@ README "Past one machine"). Two things happen outside dbt:
   landing's own (RawDataError), raised before Spark is touched.
 
 A local session's warehouse and Derby metastore belong to one process at a
-time: land first (`python -m orchestration.spark land`), then run dbt, never
-both at once. Nothing here runs at import; pyspark is imported only when a
+time, and the JVM holds them until it exits: every Spark step (the landing's
+copy, each dbt command, the CLV step, the export) is a process of its own.
+The Dagster job runs them (orchestration.assets.raw, .clv_spark, .published);
+`build_phases` gives the order of dbt selections and CLV runs the Spark bench
+(orchestration.bench) takes. Nothing here runs at import; pyspark is imported only when a
 session is opened (it is in the `spark` dependency group, not the base one).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,17 @@ def land(raw_dir: Path, duckdb_path: Path, spark: Any | None = None) -> dict[str
     by default one is opened and stopped.
     """
     metas = landing.land_raw_data(Path(raw_dir), Path(duckdb_path))
+    copy_raw_to_spark(duckdb_path, spark)
+    return metas
+
+
+def copy_raw_to_spark(duckdb_path: Path, spark: Any | None = None) -> list[str]:
+    """Write every relation of the landed DuckDB file's `raw` schema as a Parquet Spark table raw.<name>.
+
+    Tables Spark has in `raw` that the landing does not are dropped. Returns the
+    names written. `spark`: an open session to use (it stays open); by default
+    one is opened and stopped.
+    """
     export_dir = Path(tempfile.mkdtemp(prefix=".spark-raw-", dir=Path(duckdb_path).resolve().parent))
     own_session = spark is None
     try:
@@ -129,7 +140,7 @@ def land(raw_dir: Path, duckdb_path: Path, spark: Any | None = None) -> dict[str
             # written in full, then the table is swapped: a reader never sees half a table
             frame = spark.read.parquet(str(path))
             frame.write.mode("overwrite").format("parquet").saveAsTable(f"{RAW_SCHEMA}.{name}")
-        return metas
+        return sorted(files)
     finally:
         if own_session and spark is not None:
             spark.stop()
@@ -213,6 +224,9 @@ BUILT_TYPES = ("model", "seed", "snapshot")
 def build_phases(manifest: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """The steps of a Spark build: dbt selections alternating with runs of the Python models.
 
+    The Dagster job gets the same order from its asset graph (it splits the dbt
+    and CLV multi-assets by their dependencies); the bench times these steps.
+
     Python models and SQL models interleave (int_clv_backtest_tracking, a
     Python model, reads int_clv_backtest_scored, a SQL model that reads the
     Python int_clv_backtest_predictions), so each node gets a phase: SQL
@@ -222,7 +236,7 @@ def build_phases(manifest: dict[str, Any]) -> list[tuple[str, list[str]]]:
     orchestration.spark_clv, and ("tests", names) for the data tests of the
     Python models just run. Each data test runs once, in the step after all
     of its parents are built (it is selected by name, with dbt's indirect
-    selection off). dbt unit tests are not in the list (they run on DuckDB).
+    selection off). dbt unit tests are not in the list.
     """
     nodes = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in (*BUILT_TYPES, "test")}
     phase: dict[str, int] = {}
@@ -256,82 +270,6 @@ def build_phases(manifest: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return steps
 
 
-def build(raw_dir: Path, duckdb_path: Path, publish_path: Path | None = None, dbt_vars: dict | None = None) -> None:
-    """The whole pipeline on Spark: land, dbt around the CLV step, copy the marts out.
-
-    1. land RAW_DATA_DIR (DuckDB landing, then raw Spark tables);
-    2. `dbt parse`, then `dbt build` of everything not downstream of a Python model;
-    3. the CLV Python models (orchestration.spark_clv), then their data tests;
-    4. `dbt build` of everything downstream of them;
-    5. the Spark marts and audit tables copied into duckdb_path (the landing's
-       file, so orchestration.summary reads them as it reads a DuckDB build),
-       and published to publish_path (orchestration.publish) if given.
-
-    Every Spark step runs in its own process (one process at a time may open
-    the local metastore). A failing step raises SparkBuildError naming it.
-    dbt unit tests are left out (each is a slow Spark job; they run on DuckDB).
-    """
-    env = dict(os.environ, DBT_TARGET="spark")
-    # one as-of date for every step, even across midnight (--vars still win)
-    env["AS_OF_DATE"] = settings.as_of_date().isoformat()
-    python = sys.executable
-    dbt = [str(Path(python).with_name("dbt"))]
-    flags = ["--profiles-dir", str(settings.PROJECT_DIR), "--project-dir", str(settings.PROJECT_DIR)]
-    if dbt_vars:
-        flags += ["--vars", json.dumps(dbt_vars)]
-    no_unit = ["--exclude-resource-type", "unit_test"]
-
-    def step(title: str, command: list[str]) -> None:
-        print(f"\n=== Spark build: {title}", flush=True)
-        start = time.perf_counter()
-        completed = subprocess.run(command, env=env, cwd=settings.PROJECT_DIR)
-        if completed.returncode != 0:
-            raise SparkBuildError(f"the Spark build stopped at '{title}' (exit status {completed.returncode}); "
-                                  "the reason is in the output above.")
-        print(f"=== {title}: {time.perf_counter() - start:.1f} s", flush=True)
-
-    step("land the raw data", [python, "-m", "orchestration.spark", "land", "--raw-dir", str(raw_dir),
-                               "--duckdb-path", str(duckdb_path)])
-    step("dbt parse", [*dbt, "parse", "--quiet", *flags])
-    manifest_path = _target_path() / "manifest.json"
-    for kind, names in build_phases(json.loads(manifest_path.read_text(encoding="utf-8"))):
-        if kind == "dbt":
-            step(f"dbt build of {len(names)} models, seeds and tests",
-                 [*dbt, "build", "--select", *names, "--indirect-selection", "empty", *no_unit, *flags])
-        elif kind == "python":
-            step(f"CLV Python models {', '.join(names)}",
-                 [python, "-m", "orchestration.spark_clv", "--manifest", str(manifest_path), "--select", *names])
-        else:
-            step(f"data tests of the Python models ({len(names)})",
-                 [*dbt, "test", "--select", *names, "--indirect-selection", "empty", *flags])
-    step("copy the marts and audit tables into DuckDB",
-         [python, "-m", "orchestration.spark", "export", str(duckdb_path)])
-    if publish_path is not None:
-        from orchestration.publish import publish
-
-        tables = publish(Path(duckdb_path), Path(publish_path))
-        print(f"=== published {len(tables)} tables to {publish_path}", flush=True)
-
-
-def generate_demo_data_if_needed() -> None:
-    """The demo step of the Dagster graph (orchestration/assets/demo.py), for a Spark build:
-    demo exports into the default landing folder when it holds no orders, never into a RAW_DATA_DIR."""
-    raw_dir = settings.raw_data_dir()
-    if not settings.raw_data_dir_is_default() or landing.raw_dir_has_orders(raw_dir):
-        return
-    from orchestration import demo_data
-
-    as_of = settings.as_of_date()
-    print(f"{raw_dir} holds no orders: generating {settings.DEMO_ORDERS:,} demo orders "
-          f"(seed {settings.DEMO_SEED}, ending {as_of}).", flush=True)
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    demo_data.generate(raw_dir, n_orders=settings.DEMO_ORDERS, end_date=as_of, seed=settings.DEMO_SEED)
-
-
-class SparkBuildError(RuntimeError):
-    """A step of the Spark build failed; the message names the step."""
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -339,32 +277,20 @@ def main(argv: list[str] | None = None) -> int:
     land_command.add_argument("--raw-dir", type=Path, default=None, help="default: RAW_DATA_DIR")
     land_command.add_argument("--duckdb-path", type=Path, default=None,
                               help="the DuckDB file the landing writes first (default: DUCKDB_PATH)")
+    raw_command = commands.add_parser("raw-to-spark",
+                                      help="copy the raw schema of an already landed DuckDB file into Spark")
+    raw_command.add_argument("duckdb_file", type=Path)
     export_command = commands.add_parser("export", help="copy the Spark marts and audit tables into a DuckDB file")
     export_command.add_argument("duckdb_file", type=Path)
     export_command.add_argument("--schemas", default="marts,audit")
-    build_command = commands.add_parser(
-        "build", help="land, dbt build around the CLV Python models, copy the marts into DUCKDB_PATH and publish")
-    build_command.add_argument("--raw-dir", type=Path, default=None, help="default: RAW_DATA_DIR")
-    build_command.add_argument("--duckdb-path", type=Path, default=None,
-                               help="the landing's DuckDB file, which receives the marts (default: DUCKDB_PATH)")
-    build_command.add_argument("--publish-path", type=Path, default=None, help="default: PUBLISH_PATH")
-    build_command.add_argument("--no-publish", action="store_true", help="leave the published file alone")
-    build_command.add_argument("--vars", default="", help="dbt --vars, as JSON")
     args = parser.parse_args(argv)
+    if args.command == "raw-to-spark":
+        for name in copy_raw_to_spark(args.duckdb_file):
+            print(f"{RAW_SCHEMA}.{name}")
+        return 0
     if args.command == "export":
         for name in copy_to_duckdb(warehouse_dir(), args.duckdb_file, tuple(args.schemas.split(","))):
             print(name)
-        return 0
-    if args.command == "build":
-        if args.raw_dir is None:
-            generate_demo_data_if_needed()
-        try:
-            build(args.raw_dir or settings.raw_data_dir(), args.duckdb_path or settings.duckdb_path(),
-                  None if args.no_publish else (args.publish_path or settings.publish_path()),
-                  json.loads(args.vars) if args.vars else None)
-        except SparkBuildError as error:
-            print(str(error), file=sys.stderr)
-            return 1
         return 0
     duckdb_path = args.duckdb_path or settings.duckdb_path()
     try:

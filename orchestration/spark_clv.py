@@ -29,7 +29,7 @@ demo scale; at cluster scale the scoring would run as a pandas UDF per segment
     python -m orchestration.spark_clv --manifest target/manifest.json
 
 Runs in its own process (a local session's Derby metastore admits one process
-at a time); orchestration.spark's `build` runs it between two dbt selections.
+at a time); the Dagster job (orchestration.assets.clv_spark) runs it between dbt steps.
 Nothing runs at import.
 """
 
@@ -221,7 +221,7 @@ def run_python_models(spark: Any, manifest: Mapping[str, Any], select: Iterable[
 def load_manifest(path: Path) -> dict[str, Any]:
     if not Path(path).is_file():
         raise SparkCLVError(f"no dbt manifest at {path}: run `dbt parse` with DBT_TARGET=spark first "
-                            "(python -m orchestration.spark build does).")
+                            "(the Dagster job with DBT_TARGET=spark does).")
     manifest = json.loads(Path(path).read_text(encoding="utf-8"))
     target = manifest.get("metadata", {}).get("adapter_type")
     if target != "spark":

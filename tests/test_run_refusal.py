@@ -40,18 +40,19 @@ def test_make_run_ends_with_the_refusal_and_no_stack_trace(dbt_target_path, dags
     ]
 
 
-def test_spark_make_run_ends_with_the_refusal(tmp_path):
-    """DBT_TARGET=spark runs the Spark driver; its landing refuses before Spark starts, and says why last."""
+def test_spark_make_run_ends_with_the_refusal(dagster_home, tmp_path):
+    """DBT_TARGET=spark runs the same Dagster job; its landing refuses before Spark starts, and says why last."""
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "orders.csv").write_bytes(b"")
     env = dict(os.environ, DBT_TARGET="spark", RAW_DATA_DIR=str(raw), AS_OF_DATE="2024-06-30",
                DUCKDB_PATH=str(tmp_path / "work" / "lifecycle.duckdb"),
-               PUBLISH_PATH=str(tmp_path / "work" / "published.duckdb"))
+               PUBLISH_PATH=str(tmp_path / "work" / "published.duckdb"),
+               DBT_TARGET_PATH=str(tmp_path / "target_spark"), DBT_LOG_PATH=str(tmp_path / "target_spark"))
     completed = subprocess.run([sys.executable, "-m", "orchestration.run"], cwd=PROJECT_DIR, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert completed.returncode != 0
-    assert "Spark build: land the raw data" in completed.stdout
+    assert "raw_landing" in completed.stdout   # the Dagster job's landing step refused
     assert completed.stdout.rstrip().splitlines()[-2:] == [
         "The build was refused; nothing was rebuilt:",
         f"orders: {raw.resolve() / 'orders.csv'} is empty (0 bytes). Export it again with at least its header "

@@ -1,15 +1,16 @@
-"""The messy fixture built on Apache Spark (dbt-spark, local session) and on DuckDB:
-the same marts and audit tables, and the dbt data tests pass on both.
+"""The messy fixture built on Apache Spark (dbt-spark, local session) by the Dagster job and on DuckDB:
+the same asset graph, the same marts and audit tables, and every dbt data test passes on both.
 
 Marked `spark` (slow: one Spark session per step, about a minute to land and
 several to build on 2 cores); `make test` runs it, `make test-spark` runs only it.
 Needs Java 17 and the `spark` dependency group (`make install-spark`).
 
-The Spark side is the Spark driver, `python -m orchestration.spark build`: the
-landing, the dbt selections and the CLV Python models run on Spark by
-orchestration.spark_clv between them, then the marts copied into DuckDB.
-Every model is built on both engines. The dbt unit tests run on DuckDB only
-(each is a Spark job of its own there; README, "Past one machine").
+The Spark side is what `DBT_TARGET=spark make run` runs: the Dagster job
+`build_everything` with DBT_TARGET=spark (the landing writes the raw tables
+into Spark, dbt builds every SQL model, the CLV Python models run on Spark
+through orchestration.spark_clv as a step of their own, the marts are copied
+into DuckDB and published). The DuckDB side is a plain `dbt build`. One Spark
+build serves every test of the module.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import os
 import subprocess
 import sys
 
+import dagster as dg
 import duckdb
 import pytest
+from conftest import dbt_parse
 from support import FIXTURES, PROJECT_DIR, run_dbt
 
+from orchestration.assets.clv_spark import CLV_STEP_NAME, python_model_names
 from orchestration.landing import land_raw_data
 from orchestration.spark import BUILT_TYPES, build_phases
 
@@ -33,7 +37,7 @@ AS_OF = "2024-06-30"
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
+def builds(tmp_path_factory, dagster_home):
     pytest.importorskip("pyspark", reason="the spark dependency group is not installed (make install-spark)")
     root = tmp_path_factory.mktemp("spark")
     # DuckDB: the reference
@@ -41,31 +45,69 @@ def builds(tmp_path_factory):
     land_raw_data(FIXTURES / "raw_messy", duckdb_file)
     run_dbt(["build", "--exclude-resource-type", "unit_test"], duckdb_file, root / "target_duckdb", as_of=AS_OF)
 
-    # Spark: the driver, each Spark step in its own process (the local metastore allows one at a time)
-    env = dict(os.environ, DBT_TARGET="spark", SPARK_WAREHOUSE_DIR=str(root / "warehouse"),
-               SPARK_METASTORE_DIR=str(root / "metastore"), DBT_TARGET_PATH=str(root / "target_spark"))
-    env.pop("AS_OF_DATE", None)
-    spark_file = root / "spark_landing.duckdb"
-    spark_build = subprocess.run(
-        [sys.executable, "-m", "orchestration.spark", "build", "--raw-dir", str(FIXTURES / "raw_messy"),
-         "--duckdb-path", str(spark_file), "--no-publish", "--vars", json.dumps({"as_of_date": AS_OF})],
-        env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    # Spark: the Dagster job, as `DBT_TARGET=spark make run` launches it
+    from orchestration.definitions import build_definitions
+
+    spark_file, published = root / "spark_landing.duckdb", root / "spark_published.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"DBT_TARGET": "spark", "SPARK_WAREHOUSE_DIR": str(root / "warehouse"),
+                            "SPARK_METASTORE_DIR": str(root / "metastore"),
+                            "DBT_TARGET_PATH": str(root / "target_spark"), "DBT_LOG_PATH": str(root / "target_spark"),
+                            "RAW_DATA_DIR": str(FIXTURES / "raw_messy"), "AS_OF_DATE": AS_OF,
+                            "DUCKDB_PATH": str(spark_file), "PUBLISH_PATH": str(published)}.items():
+            patch.setenv(name, value)
+        patch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
+        (root / "target_spark").mkdir()
+        dbt_parse(PROJECT_DIR, root / "target_spark")
+        defs = build_definitions()
+        job = defs.resolve_job_def("build_everything")
+        with dg.DagsterInstance.get() as instance:
+            result = job.execute_in_process(instance=instance, raise_on_error=False)
     manifest = json.loads((root / "target_spark" / "manifest.json").read_text())
-    return {"duckdb": duckdb_file, "spark": spark_file, "spark_build": spark_build, "manifest": manifest}
+    return {"duckdb": duckdb_file, "spark": spark_file, "published": published, "result": result, "job": job,
+            "defs": defs, "manifest": manifest, "warehouse": root / "warehouse"}
 
 
-def test_spark_build_passes(builds):
-    completed = builds["spark_build"]
-    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-3000:]
-    dbt_summaries = [line for line in completed.stdout.splitlines() if " Done. PASS=" in line]
-    assert len(dbt_summaries) == 5, dbt_summaries   # three dbt builds, two runs of data tests
-    assert all(" ERROR=0 " in line and " SKIP=0 " in line for line in dbt_summaries), dbt_summaries
-    for model in ("int_clv_fits", "int_clv_predictions", "int_clv_fit_covariances", "int_clv_segment_intervals",
-                  "int_clv_backtest_fits", "int_clv_backtest_predictions", "int_clv_backtest_tracking"):
-        assert f"intermediate.{model}: " in completed.stdout, model
+def _failures(result) -> str:
+    return "\n".join(f"{event.step_key}: {event.step_failure_data.error.to_string()[-3000:]}"
+                      for event in result.all_events if event.is_step_failure)
+
+
+def test_the_dagster_job_builds_every_asset_on_spark(builds):
+    result, job = builds["result"], builds["job"]
+    assert result.success, _failures(result)
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert set(job.asset_layer.executable_asset_keys) <= materialized
+    # every dbt test is an asset check and ran: on the dbt steps, and the Python models' on the CLV step
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == len(job.asset_layer.asset_graph.asset_check_keys) > 0
+    failed = [e.check_name for e in evaluations if not e.passed and e.check_name != "raw_orders_freshness"]
+    assert not failed
+    # the CLV models were materialized by the Spark CLV step, with their row counts
+    clv_steps = {event.step_key for event in result.get_asset_materialization_events()
+                 if event.asset_key.path[-1] in python_model_names(builds["manifest"])}
+    assert clv_steps and all(step.startswith(CLV_STEP_NAME) for step in clv_steps), clv_steps
+    fits = next(event.materialization.metadata for event in result.get_asset_materialization_events()
+                if event.asset_key == dg.AssetKey(["intermediate", "int_clv_fits"]))
+    assert fits["dagster/row_count"].value > 0
+    # dbt materializations carry what the Spark warehouse says (row counts, columns)
+    customers = next(event.materialization.metadata for event in result.get_asset_materialization_events()
+                     if event.asset_key == dg.AssetKey(["marts", "customers"]))
+    assert customers["as_of_date"].value == AS_OF
+    assert customers["dagster/row_count"].value == duckdb.connect(str(builds["duckdb"]), read_only=True).execute(
+        "select count(*) from marts.customers").fetchone()[0]
+
+
+def test_the_spark_graph_is_the_duckdb_graph(builds, defs):
+    spark_graph, duckdb_graph = builds["defs"].resolve_asset_graph(), defs.resolve_asset_graph()
+    assert spark_graph.get_all_asset_keys() == duckdb_graph.get_all_asset_keys()
+    assert set(spark_graph.asset_check_keys) == set(duckdb_graph.asset_check_keys)
+    for key in duckdb_graph.get_all_asset_keys():
+        assert spark_graph.get(key).parent_keys == duckdb_graph.get(key).parent_keys, key
 
 
 def test_every_node_is_built_once_after_its_parents(builds):
+    """The order the Spark bench takes (orchestration.spark.build_phases), checked on the Spark manifest."""
     manifest = builds["manifest"]
     steps = build_phases(manifest)
     position = {}
@@ -99,6 +141,7 @@ def _same(left, right) -> bool:
 
 
 def test_marts_and_audit_equal_duckdb(builds):
+    assert builds["result"].success, _failures(builds["result"])
     con = duckdb.connect()
     con.execute(f"attach '{builds['duckdb']}' as reference (read_only)")
     con.execute(f"attach '{builds['spark']}' as spark (read_only)")

@@ -32,7 +32,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration import settings
 from orchestration.assets.config import DUCKDB_POOL, AsOfConfig
 from orchestration.assets.freshness import BUILT_TODAY
-from orchestration.assets.metadata import with_build_metadata
+from orchestration.assets.metadata import spark_warehouse_reader, with_build_metadata
 from orchestration.dbt_args import dbt_build_args, dbt_env, dbt_env_defaults, resolve_as_of_date
 from orchestration.incremental import read_plan, record_success
 
@@ -81,8 +81,14 @@ def _env_defaults(defaults: Mapping[str, str]) -> contextlib.AbstractContextMana
     return _env_set({name: value for name, value in defaults.items() if not os.environ.get(name, "").strip()})
 
 
-def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any]) -> dg.AssetsDefinition:
-    """Every seed and model of `manifest` as an asset, every test as a check, built by one `dbt build`."""
+def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any], select: str = "fqn:*") -> dg.AssetsDefinition:
+    """Every seed and model of `manifest` as an asset, every test as a check, built by one `dbt build`.
+
+    select: the nodes dbt builds, when another step materializes the rest (on
+    Spark, every node but the CLV Python models, which
+    orchestration.assets.clv_spark runs: clv_spark.spark_dbt_selection).
+    """
+    on_spark = project.target == "spark"
 
     @dbt_assets(
         manifest=manifest,
@@ -90,6 +96,7 @@ def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any]) -> dg.Ass
         dagster_dbt_translator=translator,
         name="dbt_build",
         pool=DUCKDB_POOL,
+        select=select,
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: AsOfConfig):
         """`dbt build` of the selected seeds and models with their tests, as of the run's date."""
@@ -103,9 +110,11 @@ def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any]) -> dg.Ass
         context.log.info(f"dbt build as of {as_of.isoformat()}, {path}" + (f": {reasons}" if reasons else ""))
         # dagster-dbt reads the environment when the invocation is created.
         with _env_defaults(dbt_env_defaults()), _env_set(dbt_env(as_of)):
-            invocation = dbt.cli(dbt_build_args(full_refresh), context=context)
+            invocation = dbt.cli(dbt_build_args(full_refresh, on_spark=on_spark), context=context)
         extra = {"build_path": path, "build_path_reasons": reasons}
-        for event in with_build_metadata(invocation.stream(), manifest, duckdb_path, as_of, context.log):
+        # on Spark the relations are read from the warehouse's Parquet tables, not the working DuckDB file
+        read_from = spark_warehouse_reader() if on_spark else duckdb_path
+        for event in with_build_metadata(invocation.stream(), manifest, read_from, as_of, context.log):
             yield _with_metadata(event, extra)
         # dbt succeeded: the landed files are staged, unless the selection left staging out
         staging = {spec.key for spec in context.assets_def.specs if spec.key.path[-1] in STAGED_INCREMENTALLY}

@@ -29,7 +29,7 @@ extra metadata and a warning says why: metadata never fails a build.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -202,18 +202,50 @@ def _unique_id_of(event: Any) -> str | None:
     return None
 
 
-def _enrich(events: list[Any], manifest: Mapping[str, Any], duckdb_path: Path, as_of: dt.date, log) -> Iterator[Any]:
+def spark_warehouse_reader(warehouse: Path | None = None) -> Callable[[], duckdb.DuckDBPyConnection]:
+    """A connection factory over a local Spark warehouse: an in-memory DuckDB with a view per Parquet table.
+
+    What the metadata reads on the Spark target (`method: session`): each table
+    folder `<schema>.db/<table>/` holding Parquet files becomes the view
+    `<schema>.<table>`. Spark views and empty tables (no Parquet file) are not
+    there; their materializations go out with the as-of date only.
+    """
+
+    def connect() -> duckdb.DuckDBPyConnection:
+        from orchestration.spark import warehouse_dir
+
+        root = Path(warehouse) if warehouse is not None else warehouse_dir()
+        con = duckdb.connect()
+        for folder in sorted(root.glob("*.db")) if root.is_dir() else []:
+            schema = folder.name.removesuffix(".db")
+            con.execute(f"create schema if not exists {_ident(schema)}")
+            for table in sorted(p for p in folder.iterdir() if p.is_dir()):
+                if any(not f.name.startswith((".", "_")) for f in table.glob("*.parquet")):
+                    pattern = str(table / "*.parquet").replace("'", "''")
+                    con.execute(f"create view {_ident(schema)}.{_ident(table.name)} as "
+                                f"select * from read_parquet('{pattern}')")
+        return con
+
+    return connect
+
+
+def _enrich(events: list[Any], manifest: Mapping[str, Any], source: Path | Callable[[], duckdb.DuckDBPyConnection],
+            as_of: dt.date, log) -> Iterator[Any]:
     built = [uid for uid in map(_unique_id_of, events) if uid in manifest["nodes"]]
     extra: dict[str, dict[str, Any]] = {}
     if built:
         try:
-            con = duckdb.connect(str(duckdb_path), read_only=True)
+            con = source() if callable(source) else duckdb.connect(str(source), read_only=True)
         except duckdb.Error as error:
-            log.warning(f"materialization metadata left out: cannot read {duckdb_path}: {error}")
+            log.warning(f"materialization metadata left out: cannot read {source}: {error}")
             con = None
         if con is not None:
             try:
                 staging_schema = _staging_schema(manifest)
+                if callable(source):  # the Spark warehouse: only its Parquet tables can be read
+                    present = set(con.execute("select table_schema, table_name from information_schema.tables")
+                                  .fetchall())
+                    built = [uid for uid in built if relation_of(manifest["nodes"][uid]) in present]
                 for uid in built:
                     try:
                         extra[uid] = node_metadata(con, manifest["nodes"][uid], staging_schema)
@@ -230,9 +262,13 @@ def _enrich(events: list[Any], manifest: Mapping[str, Any], duckdb_path: Path, a
 
 
 def with_build_metadata(
-    stream: Iterable[Any], manifest: Mapping[str, Any], duckdb_path: Path, as_of: dt.date, log
+    stream: Iterable[Any], manifest: Mapping[str, Any], duckdb_path: Path | Callable[[], duckdb.DuckDBPyConnection],
+    as_of: dt.date, log,
 ) -> Iterator[Any]:
     """dbt's events, held until dbt exits, then yielded in order with the database's metadata.
+
+    duckdb_path: the built DuckDB file, or a function that opens a connection to
+    read instead (on Spark, spark_warehouse_reader()).
 
     When dbt fails, the events it produced are still yielded (their assets
     were built) before the failure is raised again.

@@ -1,6 +1,9 @@
 """The published copy of the marts and audit tables that BI tools read."""
 
+import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import dagster as dg
 
@@ -27,8 +30,22 @@ def build_published_marts(published_models: Sequence[dg.AssetKey]) -> dg.AssetsD
     )(published_marts)
 
 
+def copy_spark_marts(context: dg.AssetExecutionContext, duckdb_path: Path) -> None:
+    """DBT_TARGET=spark: the Spark marts and audit tables copied into the working DuckDB file first
+    (orchestration.spark export, a process of its own), so publishing and the summary read them as on DuckDB."""
+    completed = subprocess.run([sys.executable, "-m", "orchestration.spark", "export", str(duckdb_path),
+                                "--schemas", ",".join(PUBLISHED_SCHEMAS)],
+                               cwd=settings.PROJECT_DIR, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise dg.Failure(description="copying the Spark marts into DuckDB failed: "
+                                     + (completed.stderr.strip()[-3000:] or completed.stdout.strip()[-3000:]))
+    context.log.info(f"{len(completed.stdout.split())} Spark tables copied into {duckdb_path}")
+
+
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     source, target = settings.duckdb_path(), settings.publish_path()
+    if settings.dbt_target() == "spark":
+        copy_spark_marts(context, source)
     tables = publish(source, target)
     if not tables:
         context.log.warning(f"no tables in schemas {', '.join(PUBLISHED_SCHEMAS)} yet; published them empty.")

@@ -10,6 +10,8 @@ own step upstream of this one, and only into the default landing folder.
 """
 
 import hashlib
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -102,6 +104,17 @@ def build_raw_landing(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefiniti
     return dg.multi_asset(name="raw_landing", specs=specs, check_specs=check_specs, pool=DUCKDB_POOL)(raw_landing)
 
 
+def copy_raw_to_spark(context: dg.AssetExecutionContext, duckdb_path: Path) -> None:
+    """DBT_TARGET=spark: the landed raw schema written as Parquet Spark tables, in a process of its own
+    (a local Spark metastore admits one process at a time; the JVM holds it until it exits)."""
+    completed = subprocess.run([sys.executable, "-m", "orchestration.spark", "raw-to-spark", str(duckdb_path)],
+                               cwd=settings.PROJECT_DIR, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise dg.Failure(description="copying the raw tables into Spark failed: "
+                                     + (completed.stderr.strip()[-3000:] or completed.stdout.strip()[-3000:]))
+    context.log.info(f"raw tables written to Spark: {' '.join(completed.stdout.split())}")
+
+
 def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
     """Land RAW_DATA_DIR into the `raw` schema."""
     raw_dir = settings.raw_data_dir()
@@ -113,8 +126,10 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
         # Nonsense in seeds or vars stops the run before anything is rebuilt;
         # merchant overrides are checked against the merchants just landed.
         check_configuration(settings.PROJECT_DIR)
+        # On Spark every build lands and stages in full (its staging tables are rebuilt from every raw row).
+        on_spark = settings.dbt_target() == "spark"
         plan, loaded = land_for_build(
-            raw_dir, duckdb_path, as_of, full_refresh=config.full_refresh or full_refresh_requested()
+            raw_dir, duckdb_path, as_of, full_refresh=on_spark or config.full_refresh or full_refresh_requested()
         )
         check_configuration(settings.PROJECT_DIR, known_merchants=raw_merchant_ids(duckdb_path))
     except RawDataError as error:
@@ -129,6 +144,8 @@ def raw_landing(context: dg.AssetExecutionContext, config: AsOfConfig):
 
     # which path this build takes, and why (orchestration.incremental)
     context.log.info(f"Build path: {plan.describe()}")
+    if on_spark:
+        copy_raw_to_spark(context, duckdb_path)
     common = {
         "raw_data_dir": dg.MetadataValue.path(str(raw_dir)),
         "raw_fingerprint": fingerprint or "",
