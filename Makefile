@@ -86,14 +86,16 @@ run: install
 # pytest on both cores (pytest-xdist, a module per worker; see tests/conftest.py); TEST_WORKERS=0 runs in one process
 TEST_WORKERS ?= 2
 # Every test, the Spark build of the fixture included (it needs the spark group; Java 17).
+# The dbt unit tests on Spark (marker spark_unit, ~8 min) are `make test-spark`'s only.
 test: install install-spark lint bi-install
 	$(DG) check defs
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30 -m "not spark_unit"
 
-# Only the Spark tests: the Spark build of the test fixture against the DuckDB one
-# (tests/test_spark_build.py) and CDNOW fitted through the Spark CLV step (README, "Past one machine").
+# Only the Spark tests: the Dagster job on Spark over the test fixture against a DuckDB build
+# (tests/test_spark_build.py), the dbt unit tests on Spark, and CDNOW fitted through the
+# Spark CLV step (README, "Past one machine").
 test-spark: install-spark
-	$(BIN)/python -m pytest tests/test_spark_build.py tests/test_spark_clv_cdnow.py -m spark -q --durations=5
+	$(BIN)/python -m pytest tests/test_spark_build.py tests/test_spark_clv_cdnow.py -m "spark or spark_unit" -q --durations=5
 
 # --- lint: ruff for Python, sqlfluff (dbt templater, DuckDB dialect) for SQL --
 # sqlfluff's dbt templater compiles the project: it gets a throwaway database.

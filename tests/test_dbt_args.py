@@ -78,3 +78,9 @@ def test_dbt_writes_the_database_the_python_steps_use(monkeypatch, tmp_path):
     assert dbt_env_defaults()["DUCKDB_PATH"] == str(tmp_path / "nested" / "x.duckdb")
     monkeypatch.delenv("DUCKDB_PATH")
     assert dbt_env_defaults()["DUCKDB_PATH"].endswith("data/lifecycle.duckdb")
+
+
+def test_on_spark_the_unit_tests_are_left_out_of_the_build():
+    # they run apart on Spark (README, "Past one machine"); on DuckDB the build runs them
+    assert dbt_build_args(on_spark=True) == ["build", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(full_refresh=True, on_spark=True)[:2] == ["build", "--full-refresh"]

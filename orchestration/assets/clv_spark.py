@@ -38,8 +38,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
 from orchestration import settings
-from orchestration.assets.config import AsOfConfig
+from orchestration.assets.config import DUCKDB_POOL, AsOfConfig
 from orchestration.dbt_args import dbt_env, resolve_as_of_date
+from orchestration.spark_clv import python_models
 
 CLV_STEP_NAME = "clv_python_models_on_spark"
 
@@ -90,6 +91,7 @@ def build_clv_on_spark(project: DbtProject, manifest: Mapping[str, Any],
              for uid in python_model_ids(manifest)}
     check_specs = _check_specs(manifest, translator, project, specs)
     names_by_key = {spec.key: manifest["nodes"][uid]["name"] for uid, spec in specs.items()}
+    ordered_keys = [specs[node["unique_id"]].key for node in python_models(manifest)]
     tests_by_check = {
         dg.AssetCheckKey(check.asset_key, check.name): check.metadata["dagster_dbt/unique_id"]
         for check in check_specs
@@ -100,10 +102,14 @@ def build_clv_on_spark(project: DbtProject, manifest: Mapping[str, Any],
         specs=list(specs.values()),
         check_specs=check_specs,
         can_subset=True,
+        # one writer at a time, as the dbt steps (a local Spark metastore admits one process)
+        pool=DUCKDB_POOL,
         description="The CLV dbt Python models run on Spark beside dbt (orchestration.spark_clv), then their tests.",
     )
     def clv_python_models(context: dg.AssetExecutionContext, config: AsOfConfig):
-        selected = [names_by_key[key] for key in sorted(context.selected_asset_keys, key=str)]
+        # in dependency order: Dagster takes a multi-asset's materializations only in that order
+        selected_keys = [key for key in ordered_keys if key in context.selected_asset_keys]
+        selected = [names_by_key[key] for key in selected_keys]
         as_of = resolve_as_of_date(config.as_of_date)
         env = dict(os.environ, DBT_TARGET="spark", **dbt_env(as_of))
         context.log.info(f"CLV Python models on Spark: {', '.join(selected)}")
@@ -117,7 +123,7 @@ def build_clv_on_spark(project: DbtProject, manifest: Mapping[str, Any],
             raise dg.Failure(description=f"the CLV Python models failed on Spark (exit status "
                                          f"{completed.returncode}): {completed.stderr.strip()[-2000:]}")
         rows = _rows_written(completed.stdout)
-        for key in context.selected_asset_keys:
+        for key in selected_keys:
             name = names_by_key[key]
             metadata = {"as_of_date": as_of.isoformat(), "engine": "spark"}
             if name in rows:
