@@ -54,7 +54,8 @@
   (int_clv_fit_summary, end = the fit date); btyd_summary_columns turns it
   into the model's inputs. int_purchase_totals_per_customer keeps them as of
   AS_OF_DATE for every reader, with `with_rhythm` (first and last order
-  timestamps, gaps between purchase days and their median) and a `where` on
+  timestamps, gaps between purchase days and their median, the first return
+  in a later month) and a `where` on
   the customers (those an incremental build recomputes).
 #}
 {% macro purchase_totals_per_customer(end_date, where='true', with_rhythm=false) -%}
@@ -107,7 +108,11 @@
         -- gaps between distinct purchase days (same-day orders are one occasion)
         count(case when orders.days_since_previous_order > 0 then 1 end) as purchase_gaps,
         {{ median('case when orders.days_since_previous_order > 0 then orders.days_since_previous_order end') }}
-            as median_gap_days
+            as median_gap_days,
+        -- the first order in a month after the first purchase's month: the first return (int_repurchase_cohorts)
+        min(case when {{ dbt.date_trunc('month', 'orders.ordered_date') }}
+            > {{ dbt.date_trunc('month', 'first_purchases.first_purchase_date') }} then orders.ordered_date end)
+            as first_return_date
         {%- endif %}
     from orders
     inner join first_purchases

@@ -20,13 +20,15 @@
     cumulative_repurchase_rate      cumulative_returning_customers / cohort_customers
 
   Orders in the cohort month itself after the first one do not count as a
-  return (month 0 is not published). No customer x month spine: only months
-  with an order are scanned, then counted per cohort. marts.repurchase_cohorts
-  publishes it; int_customer_health_per_week reads its M+1 rows.
+  return (month 0 is not published). No customer x month spine: the cohort
+  and the first return of each customer come from
+  int_purchase_totals_per_customer (first_purchase_date, first_return_date),
+  the returns of a month from the orders of that month.
+  marts.repurchase_cohorts publishes it; int_customer_health_per_week reads
+  its M+1 rows.
   Incremental: a daily build recomputes only the activity months from
-  int_periods_to_recompute's date on (macros/incremental_periods.sql), from
-  the orders of the cohorts that reach them (the last repurchase_horizon_months
-  cohort months before them on).
+  int_periods_to_recompute's date on (macros/incremental_periods.sql): the
+  cohorts that reach them, the orders in them.
 #}
 
 with
@@ -38,20 +40,38 @@ customers as (
 
 ),
 
-orders as (
+-- every customer with a completed order: their cohort month and the month
+-- of their first return (first_return_date, int_purchase_totals_per_customer)
+buyer_months as (
 
-    select customer_key, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as order_month, is_first_order
-    from {{ ref('int_orders_sequenced_per_customer') }}
+    select
+        customer_key,
+        cast({{ dbt.date_trunc('month', 'first_purchase_date') }} as date) as cohort_month,
+        cast({{ dbt.date_trunc('month', 'first_return_date') }} as date) as first_return_month_start
+    from {{ ref('int_purchase_totals_per_customer') }}
+    -- the cohorts that reach a recomputed month
     where {{ in_periods_to_recompute(
-        'cast(' ~ dbt.dateadd('month', var('repurchase_horizon_months'), 'ordered_date') ~ ' as date)', 'month') }}
+        'cast(' ~ dbt.dateadd('month', var('repurchase_horizon_months'), 'first_purchase_date') ~ ' as date)', 'month') }}
 
 ),
 
-first_orders as (
+buyers as (
 
-    select customer_key, order_month as cohort_month
-    from orders
-    where is_first_order
+    select
+        customer_key,
+        cohort_month,
+        {{ dbt.datediff('cohort_month', 'first_return_month_start', 'month') }}
+            as first_return_month
+    from buyer_months
+
+),
+
+-- the orders of the recomputed months
+orders as (
+
+    select customer_key, cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as order_month
+    from {{ ref('int_orders_sequenced_per_customer') }}
+    where {{ in_periods_to_recompute('ordered_date', 'month') }}
 
 ),
 
@@ -60,31 +80,23 @@ returns as (
 
     select distinct
         orders.customer_key,
-        {{ dbt.datediff('first_orders.cohort_month', 'orders.order_month', 'month') }}
+        {{ dbt.datediff('buyers.cohort_month', 'orders.order_month', 'month') }}
             as months_since_first_order
     from orders
-    inner join first_orders
-        on orders.customer_key = first_orders.customer_key
-    where orders.order_month > first_orders.cohort_month
-        and orders.order_month <= cast({{ dbt.dateadd('month', var('repurchase_horizon_months'), 'first_orders.cohort_month') }} as date)
-
-),
-
-first_returns as (
-
-    select customer_key, min(months_since_first_order) as first_return_month
-    from returns
-    group by customer_key
+    inner join buyers
+        on orders.customer_key = buyers.customer_key
+    where orders.order_month > buyers.cohort_month
+        and orders.order_month <= cast({{ dbt.dateadd('month', var('repurchase_horizon_months'), 'buyers.cohort_month') }} as date)
 
 ),
 
 cohorts as (
 
-    select customers.industry, customers.merchant_id, first_orders.cohort_month, count(*) as cohort_customers
-    from first_orders
+    select customers.industry, customers.merchant_id, buyers.cohort_month, count(*) as cohort_customers
+    from buyers
     inner join customers
-        on first_orders.customer_key = customers.customer_key
-    group by customers.industry, customers.merchant_id, first_orders.cohort_month
+        on buyers.customer_key = customers.customer_key
+    group by customers.industry, customers.merchant_id, buyers.cohort_month
 
 ),
 
@@ -93,19 +105,31 @@ returning_counts as (
     select
         customers.industry,
         customers.merchant_id,
-        first_orders.cohort_month,
+        buyers.cohort_month,
         returns.months_since_first_order,
-        count(*) as returning_customers,
-        count(case when first_returns.first_return_month = returns.months_since_first_order then 1 end)
-            as first_time_returning_customers
+        count(*) as returning_customers
     from returns
-    inner join first_orders
-        on returns.customer_key = first_orders.customer_key
-    inner join first_returns
-        on returns.customer_key = first_returns.customer_key
+    inner join buyers
+        on returns.customer_key = buyers.customer_key
     inner join customers
         on returns.customer_key = customers.customer_key
-    group by customers.industry, customers.merchant_id, first_orders.cohort_month, returns.months_since_first_order
+    group by customers.industry, customers.merchant_id, buyers.cohort_month, returns.months_since_first_order
+
+),
+
+first_return_counts as (
+
+    select
+        customers.industry,
+        customers.merchant_id,
+        buyers.cohort_month,
+        buyers.first_return_month as months_since_first_order,
+        count(*) as first_time_returning_customers
+    from buyers
+    inner join customers
+        on buyers.customer_key = customers.customer_key
+    where buyers.first_return_month <= {{ var('repurchase_horizon_months') }}
+    group by customers.industry, customers.merchant_id, buyers.cohort_month, buyers.first_return_month
 
 ),
 
@@ -143,7 +167,7 @@ counted as (
         spine.months_since_first_order,
         spine.cohort_customers,
         coalesce(returning_counts.returning_customers, 0) as returning_customers,
-        sum(coalesce(returning_counts.first_time_returning_customers, 0)) over (
+        sum(coalesce(first_return_counts.first_time_returning_customers, 0)) over (
             partition by spine.industry, spine.merchant_id, spine.cohort_month
             order by spine.months_since_first_order
             rows between unbounded preceding and current row
@@ -154,6 +178,11 @@ counted as (
         and spine.merchant_id = returning_counts.merchant_id
         and spine.cohort_month = returning_counts.cohort_month
         and spine.months_since_first_order = returning_counts.months_since_first_order
+    left join first_return_counts
+        on spine.industry = first_return_counts.industry
+        and spine.merchant_id = first_return_counts.merchant_id
+        and spine.cohort_month = first_return_counts.cohort_month
+        and spine.months_since_first_order = first_return_counts.months_since_first_order
 
 )
 
