@@ -21,6 +21,21 @@
   not see the ref otherwise.
 #}
 
+{#
+  The landing's plan for this build when it is incremental as of AS_OF_DATE
+  (one row: previous_as_of_date, as_of_date), else no row. The one reading of
+  raw._build_plan: int_customers_to_recompute and int_periods_to_recompute
+  both fall back to recomputing everything when it has no row. It ends with
+  its where clause, so a caller may add a condition.
+#}
+{% macro incremental_build_plan() -%}
+    select previous_as_of_date, as_of_date
+    from {{ source('raw', '_build_plan') }}
+    where path = 'incremental'
+        and as_of_date = {{ as_of_date() }}
+        and previous_as_of_date is not null
+{%- endmacro %}
+
 {% macro delete_customers_to_recompute(key_columns=['customer_key']) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}

@@ -43,11 +43,7 @@ with
 
 plan as (
 
-    select previous_as_of_date, as_of_date
-    from {{ source('raw', '_build_plan') }}
-    where path = 'incremental'
-        and as_of_date = {{ as_of_date() }}
-        and previous_as_of_date is not null
+    {{ incremental_build_plan() }}
         {%- if execute and previous_next_changes is none %}
         -- no earlier build of the next stage changes: every customer is recomputed
         and false

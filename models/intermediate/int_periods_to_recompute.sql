@@ -51,10 +51,7 @@ affected_dates as (
 plan as (
 
     select {{ add_days('previous_as_of_date', 1) }} as day_after_previous_build
-    from {{ source('raw', '_build_plan') }}
-    where path = 'incremental'
-        and as_of_date = {{ as_of_date() }}
-        and previous_as_of_date is not null
+    from ({{ incremental_build_plan() }}) as incremental_plan
 
 ),
 
