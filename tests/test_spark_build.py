@@ -207,15 +207,6 @@ def test_export_creates_an_empty_spark_table_with_its_columns(tmp_path):
         ("customer_id", "VARCHAR"), ("orders", "BIGINT"), ("value", "DECIMAL(18,2)"), ("seen_at", "TIMESTAMP")]
 
 
-# dbt unit tests that cannot pass on a local Spark session, and why (README, "Past one machine").
-SPARK_UNIT_TEST_EXCEPTIONS = {
-    # Spark 4 fails the job with java.lang.ClassCastException (UnionExec.children deserialized as a
-    # DefaultSerializationProxy) on this test's all-literal inputs; the model itself builds and
-    # passes its data tests on Spark (test_marts_and_audit_equal_duckdb), and the unit test passes on DuckDB.
-    "int_churn_reasons_per_week_counted_and_ranked",
-}
-
-
 @pytest.mark.spark_unit
 def test_dbt_unit_tests_pass_on_spark(builds):
     """`dbt test --select test_type:unit` on Spark, over the warehouse the job built (dbt reads the
@@ -225,10 +216,10 @@ def test_dbt_unit_tests_pass_on_spark(builds):
     root = builds["warehouse"].parent
     env = {"DBT_TARGET": "spark", "SPARK_WAREHOUSE_DIR": str(root / "warehouse"),
            "SPARK_METASTORE_DIR": str(root / "metastore"), "DBT_LOG_PATH": str(root / "target_unit")}
-    completed = run_dbt(["test", "--select", "test_type:unit", "--exclude", *sorted(SPARK_UNIT_TEST_EXCEPTIONS)],
+    completed = run_dbt(["test", "--select", "test_type:unit"],
                         root / "unused.duckdb", root / "target_unit", as_of=AS_OF, check=False, extra_env=env)
     assert completed.returncode == 0, completed.stdout[-6000:]
     results = json.loads((root / "target_unit" / "run_results.json").read_text())["results"]
     unit_tests = [node for node in builds["manifest"]["unit_tests"].values()]
-    assert len(results) == len(unit_tests) - len(SPARK_UNIT_TEST_EXCEPTIONS) > 0
+    assert len(results) == len(unit_tests) > 0
     assert all(result["status"] == "pass" for result in results)

@@ -73,36 +73,40 @@ churned_reasons as (
 
 churned_totals as (
 
-    select industry, week_start, count(*) as churned_customers from churn_entries group by industry, week_start
-    union all
-    select 'all' as industry, week_start, count(*) as churned_customers from churn_entries group by week_start
+    -- per industry and, rolled up, over all industries ('all'): one aggregation
+    select
+        case when grouping(industry) = 1 then 'all' else industry end as industry_or_all,
+        week_start,
+        count(*) as churned_customers
+    from churn_entries
+    group by week_start, rollup(industry)
 
 ),
 
 reason_counts as (
 
-    select industry, week_start, complaint_reason, count(*) as churned_customers
+    select
+        case when grouping(industry) = 1 then 'all' else industry end as industry_or_all,
+        week_start,
+        complaint_reason,
+        count(*) as churned_customers
     from churned_reasons
-    group by industry, week_start, complaint_reason
-    union all
-    select 'all' as industry, week_start, complaint_reason, count(*) as churned_customers
-    from churned_reasons
-    group by week_start, complaint_reason
+    group by week_start, complaint_reason, rollup(industry)
 
 )
 
 select
     reason_counts.week_start,
-    reason_counts.industry,
+    reason_counts.industry_or_all as industry,
     reason_counts.complaint_reason,
     cast(reason_counts.churned_customers as bigint) as churned_customers,
     cast(1.0 * reason_counts.churned_customers / churned_totals.churned_customers as decimal(9, 6))
         as share_of_churned_customers,
     cast(row_number() over (
-        partition by reason_counts.industry, reason_counts.week_start
+        partition by reason_counts.industry_or_all, reason_counts.week_start
         order by reason_counts.churned_customers desc, reason_counts.complaint_reason
     ) as integer) as reason_rank
 from reason_counts
 inner join churned_totals
-    on reason_counts.industry = churned_totals.industry
+    on reason_counts.industry_or_all = churned_totals.industry_or_all
     and reason_counts.week_start = churned_totals.week_start
