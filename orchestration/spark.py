@@ -153,6 +153,28 @@ def warehouse_dir(project_dir: Path = settings.PROJECT_DIR) -> Path:
     return path if path.is_absolute() else Path.cwd() / path
 
 
+def warehouse_tables(warehouse: Path, schemas: tuple[str, ...] | None = None) -> list[tuple[str, str, str | None]]:
+    """The tables of a local Spark warehouse as (schema, table, Parquet glob), sorted.
+
+    A table is a folder `<schema>.db/<table>/` of Parquet files (files named
+    `.*` or `_*` are Spark's bookkeeping, not data). The glob is None for a
+    table Spark wrote no data file for: an empty table, whose columns only the
+    metastore knows. `schemas` limits the schemas read (default: all).
+    """
+    root = Path(warehouse)
+    if not root.is_dir():
+        return []
+    folders = sorted(root.glob("*.db")) if schemas is None else [root / f"{schema}.db" for schema in schemas]
+    found = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for table in sorted(p for p in folder.iterdir() if p.is_dir()):
+            has_data = any(not f.name.startswith((".", "_")) for f in table.glob("*.parquet"))
+            found.append((folder.name.removesuffix(".db"), table.name, str(table / "*.parquet") if has_data else None))
+    return found
+
+
 def copy_to_duckdb(warehouse: Path, duckdb_path: Path, schemas: tuple[str, ...] = ("marts", "audit")) -> list[str]:
     """Copy the Spark tables of `schemas` (Parquet folders <schema>.db/<table>/) into a DuckDB file.
 
@@ -166,19 +188,14 @@ def copy_to_duckdb(warehouse: Path, duckdb_path: Path, schemas: tuple[str, ...] 
     copied, empty = [], []
     con = duckdb.connect(str(duckdb_path))
     try:
-        for schema in schemas:
-            folder = Path(warehouse) / f"{schema}.db"
-            if not folder.is_dir():
-                continue
+        for schema, name, parquet in warehouse_tables(warehouse, schemas):
             con.execute(f"create schema if not exists {schema}")
-            for table in sorted(p for p in folder.iterdir() if p.is_dir()):
-                files = [f for f in table.glob("*.parquet") if not f.name.startswith((".", "_"))]
-                if not files:
-                    empty.append(f"{schema}.{table.name}")
-                    continue
-                source = f"read_parquet('{table}/*.parquet')"
-                con.execute(f"create or replace table {schema}.{table.name} as select * from {source}")
-                copied.append(f"{schema}.{table.name}")
+            if parquet is None:
+                empty.append(f"{schema}.{name}")
+                continue
+            source = "read_parquet('" + parquet.replace("'", "''") + "')"
+            con.execute(f"create or replace table {schema}.{name} as select * from {source}")
+            copied.append(f"{schema}.{name}")
         if empty:
             for name, columns in empty_tables_from_spark(empty).items():
                 con.register("__empty", columns)

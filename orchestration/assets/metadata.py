@@ -212,18 +212,14 @@ def spark_warehouse_reader(warehouse: Path | None = None) -> Callable[[], duckdb
     """
 
     def connect() -> duckdb.DuckDBPyConnection:
-        from orchestration.spark import warehouse_dir
+        from orchestration.spark import warehouse_dir, warehouse_tables
 
-        root = Path(warehouse) if warehouse is not None else warehouse_dir()
         con = duckdb.connect()
-        for folder in sorted(root.glob("*.db")) if root.is_dir() else []:
-            schema = folder.name.removesuffix(".db")
+        for schema, name, parquet in warehouse_tables(Path(warehouse) if warehouse is not None else warehouse_dir()):
             con.execute(f"create schema if not exists {_ident(schema)}")
-            for table in sorted(p for p in folder.iterdir() if p.is_dir()):
-                if any(not f.name.startswith((".", "_")) for f in table.glob("*.parquet")):
-                    pattern = str(table / "*.parquet").replace("'", "''")
-                    con.execute(f"create view {_ident(schema)}.{_ident(table.name)} as "
-                                f"select * from read_parquet('{pattern}')")
+            if parquet is not None:
+                pattern = parquet.replace("'", "''")
+                con.execute(f"create view {_ident(schema)}.{_ident(name)} as select * from read_parquet('{pattern}')")
         return con
 
     return connect
