@@ -53,14 +53,15 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)/uv
 	$(TOOLS)/uv/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
+# Once the spark group is installed, every later sync keeps it (a plain
+# `uv sync` would remove it whenever pyproject.toml or uv.lock changed).
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen $(if $(wildcard $(VENV)/.installed-spark),--group spark) --python $(PYTHON)
 	@touch $@
 
 # The Spark target's packages (pyspark, dbt-spark) are the `spark` dependency
 # group: synced on top of the base install when DBT_TARGET=spark and for
-# `make test` / `make test-spark`. A plain sync removes
-# them again; this stamp is then older than .installed and syncs them back.
+# `make test` / `make test-spark`.
 $(VENV)/.installed-spark: $(VENV)/.installed
 	$(UV) sync --frozen --group spark --python $(PYTHON)
 	@touch $@
