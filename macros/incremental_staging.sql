@@ -82,3 +82,31 @@
 
 )
 {%- endmacro %}
+
+{# The paths of the entity's raw files not staged yet (to stage in this run), and of those staged. #}
+{% macro files_to_stage(entity) -%}
+    select path from {{ source('raw', '_landed_files') }}
+    where entity = '{{ entity }}' and not is_staged
+{%- endmacro %}
+
+{% macro files_staged(entity) -%}
+    select path from {{ source('raw', '_landed_files') }}
+    where entity = '{{ entity }}' and is_staged
+{%- endmacro %}
+
+{#
+  Pre-hook of audit.orphan_orders: the orphans whose customer now has a clean
+  row are orphans no more; when the orders are staged again in full (no
+  orders file staged), every row goes.
+#}
+{% macro delete_orphan_orders_now_registered() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where not exists ({{ files_staged('orders') }})
+            or exists (
+                select 1 from {{ ref('stg_raw__customers') }} as customers
+                where customers.merchant_id = {{ this }}.merchant_id
+                    and customers.customer_id = {{ this }}.customer_id
+            )
+    {%- endif -%}
+{%- endmacro %}
