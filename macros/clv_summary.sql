@@ -56,9 +56,10 @@
   AS_OF_DATE for every reader, with `with_rhythm` (first and last order
   timestamps, gaps between purchase days and their median, the first return
   in a later month) and a `where` on
-  the customers (those an incremental build recomputes).
+  the customers (those an incremental build recomputes), or a `join` that
+  keeps only some (int_clv_fit_summary).
 #}
-{% macro purchase_totals_per_customer(end_date, where='true', with_rhythm=false) -%}
+{% macro purchase_totals_per_customer(end_date, where='true', with_rhythm=false, join='') -%}
     with
 
     orders as (
@@ -75,6 +76,7 @@
             days_since_previous_order
             {%- endif %}
         from {{ ref('int_orders_sequenced_per_customer') }}
+        {{- join }}
         where ordered_date <= {{ end_date }}
             and {{ where }}
 

@@ -65,6 +65,10 @@ INCREMENTAL_INTERMEDIATE_TABLES = [
     # the period models recomputed from the earliest affected period only (macros/incremental_periods.sql)
     "int_activity_churn_per_period", "int_lifecycle_churn_per_period", "int_stage_count_changes",
     "int_repurchase_cohorts", "int_churn_reasons_per_week", "int_nps_ratings_per_week",
+    # the customer list, recomputed for the customers with new rows
+    "int_customers_unioned", "int_customers_windowed",
+    # the CLV fit summaries, recomputed per customer while the fit date stays
+    "int_clv_fit_summary", "int_clv_backtest_summary",
 ]
 # the same for every build (no re-parse between them); see the module docstring
 DBT_VARS = json.dumps({"clv_min_customers": 1_000_000})

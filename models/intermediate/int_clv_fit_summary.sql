@@ -1,3 +1,4 @@
+{{ per_customer_incremental_as_of(['merchant_id', 'customer_id'], 'fit_date', 'clv_fit_date') }}
 {#
   What the CLV fits see: the buy-till-you-die summary of every customer with
   a completed purchase on or before the fit date (macro clv_fit_date: the
@@ -6,7 +7,10 @@
   purchase_totals_per_customer and btyd_summary_columns) with the fit date in
   place of AS_OF_DATE, and only the fits' columns. Between two fit dates it
   changes only if late orders dated on or before the fit date arrive, so the
-  fit models reuse their last result the rest of the time.
+  fit models reuse their last result the rest of the time. Incremental
+  (macros/incremental_lifecycle.sql, per_customer_incremental_as_of): while
+  the fit date stays, a daily build recomputes only the customers in
+  int_customers_to_recompute; when it moves, every customer.
 #}
 
 with
@@ -24,7 +28,7 @@ customers as (
 
 aggregated as (
 
-    {{ purchase_totals_per_customer(clv_fit_date()) }}
+    {{ purchase_totals_per_customer(clv_fit_date(), join=join_customers_to_recompute_as_of('customer_key', 'fit_date', clv_fit_date())) }}
 
 ),
 

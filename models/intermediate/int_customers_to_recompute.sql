@@ -3,7 +3,8 @@
   (macros/incremental_lifecycle.sql); every other customer keeps the rows of
   the last build. Between the last successful build as of a and this one as
   of b (raw._build_plan, written by the landing), a customer's orders in
-  sequence, activity days and stage intervals can only change if
+  sequence, activity days and stage intervals can only change if (the first
+  two from int_customers_with_new_rows)
     * has_new_rows: an order, interaction or customer row of theirs came in a
       raw file this build stages (raw._landed_files, not staged yet);
     * has_rows_dated_since_previous_build: a row of theirs staged earlier is
@@ -51,52 +52,28 @@ plan as (
 
 ),
 
-new_files as (
-
-    select path
-    from {{ source('raw', '_landed_files') }}
-    where not is_staged
-
-),
-
--- the usable rows of every dated entity, with the day that decides whether they count as of a date
-customer_rows as (
-
-    select 'orders' as entity, merchant_id, customer_id, source_file, ordered_date as row_date
-    from {{ ref('stg_raw__orders') }}
-    union all
-    select 'interactions' as entity, merchant_id, customer_id, source_file, occurred_date as row_date
-    from {{ ref('stg_raw__interactions') }}
-    union all
-    select 'customers' as entity, merchant_id, customer_id, source_file, cast(registered_at as date) as row_date
-    from {{ ref('stg_raw__customers') }}
-
-),
-
+-- rows in the files this build stages, rows dated in (a, b] (int_customers_with_new_rows),
+-- as long as this model's plan holds
 with_new_rows as (
 
     select
-        {{ stable_customer_key('customer_rows.merchant_id', 'customer_rows.customer_id') }} as customer_key,
-        min(customer_rows.row_date) as first_new_row_date,
-        max(case when customer_rows.entity = 'customers' and customer_rows.row_date <= plan.as_of_date then 1 else 0 end)
-            as has_new_registration
-    from customer_rows
+        new_rows.customer_key,
+        new_rows.first_new_row_date,
+        case when new_rows.has_new_registration then 1 else 0 end as has_new_registration
+    from {{ ref('int_customers_with_new_rows') }} as new_rows
     cross join plan
-    where customer_rows.source_file in (select path from new_files)
-    group by customer_rows.merchant_id, customer_rows.customer_id
+    where new_rows.has_new_rows
 
 ),
 
 with_rows_dated_since as (
 
     select
-        {{ stable_customer_key('customer_rows.merchant_id', 'customer_rows.customer_id') }} as customer_key,
-        max(case when customer_rows.entity = 'customers' then 1 else 0 end) as has_new_registration
-    from customer_rows
-    inner join plan
-        on customer_rows.row_date > plan.previous_as_of_date
-        and customer_rows.row_date <= plan.as_of_date
-    group by customer_rows.merchant_id, customer_rows.customer_id
+        new_rows.customer_key,
+        case when new_rows.has_registration_dated_since then 1 else 0 end as has_new_registration
+    from {{ ref('int_customers_with_new_rows') }} as new_rows
+    cross join plan
+    where new_rows.has_rows_dated_since_previous_build
 
 ),
 

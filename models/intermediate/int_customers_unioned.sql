@@ -1,9 +1,12 @@
+{{ customer_list_incremental() }}
 {#
   One row per customer key (merchant_id, customer_id) known as of AS_OF_DATE:
   the customers file, plus customers seen only in orders (registered at their
   first order). Industry is resolved merchant -> customer -> 'default'; an
   industry not listed in industry_windows falls back to 'default' and the
-  audit model unknown_industries lists the customer.
+  audit model unknown_industries lists the customer. Incremental: a daily
+  build recomputes only the customers of int_customers_with_new_rows
+  (macros/incremental_lifecycle.sql, customer_list_incremental).
 #}
 
 with
@@ -12,6 +15,7 @@ registered as (
 
     select merchant_id, customer_id, registered_at, acquisition_channel, industry
     from {{ ref('stg_raw__customers') }}
+    {{- join_customers_with_new_rows('merchant_id', 'customer_id') }}
     where not is_after_as_of_date
 
 ),
@@ -20,6 +24,7 @@ ordering_customers as (
 
     select merchant_id, customer_id, min(ordered_at) as first_ordered_at
     from {{ ref('stg_raw__orders') }}
+    {{- join_customers_with_new_rows('merchant_id', 'customer_id') }}
     where not is_after_as_of_date
     group by merchant_id, customer_id
 

@@ -1,3 +1,4 @@
+{{ customer_list_incremental() }}
 {#
   One row per customer (merchant_id, customer_id) with the lifecycle windows
   that apply to them: the merchant's override where it sets a value, else the
@@ -6,14 +7,18 @@
   customer_key is the integer key the heavy per-customer passes downstream
   join and partition on: a hash of (merchant_id, customer_id) that never
   changes for a customer across builds (macros/customer_key.sql), so
-  incremental per-customer models can keep rows keyed by it.
+  incremental per-customer models can keep rows keyed by it. Incremental
+  like int_customers_unioned: a daily build recomputes only the customers of
+  int_customers_with_new_rows.
 #}
 
 with
 
 customers as (
 
-    select * from {{ ref('int_customers_unioned') }}
+    select unioned.*
+    from {{ ref('int_customers_unioned') }} as unioned
+    {{- join_customers_with_new_rows('unioned.merchant_id', 'unioned.customer_id') }}
 
 ),
 

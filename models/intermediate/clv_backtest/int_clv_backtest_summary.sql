@@ -1,3 +1,4 @@
+{{ per_customer_incremental_as_of(['customer_key'], 'as_of_date', 'clv_backtest_holdout_end') }}
 {#
   The CLV backtest's input, one row per customer whose first completed
   purchase is before the calibration end (the holdout end -
@@ -17,6 +18,9 @@
     monetary_value      = mean value of the repeat purchase days in (F, C]; null if frequency = 0
     holdout_purchases   = purchase days in (C, holdout end]
     holdout_value       = value of those days
+  Incremental like int_clv_fit_summary (macros/incremental_lifecycle.sql,
+  per_customer_incremental_as_of): while the holdout end stays, a daily build
+  recomputes only the customers in int_customers_to_recompute.
 #}
 
 with
@@ -29,6 +33,7 @@ orders as (
         is_last_order_of_day,
         amount_reporting
     from {{ ref('int_orders_sequenced_per_customer') }}
+    {{- join_customers_to_recompute_as_of('customer_key', 'as_of_date', clv_backtest_holdout_end()) }}
     where ordered_date <= {{ clv_backtest_holdout_end() }}
 
 ),
@@ -39,6 +44,7 @@ first_purchases as (
         customer_key,
         ordered_date as first_purchase_date
     from {{ ref('int_orders_sequenced_per_customer') }}
+    {{- join_customers_to_recompute_as_of('customer_key', 'as_of_date', clv_backtest_holdout_end()) }}
     where order_number = 1
         and ordered_date < {{ clv_backtest_calibration_end() }}
 
