@@ -87,10 +87,10 @@ run: install
 # pytest on both cores (pytest-xdist, a module per worker; see tests/conftest.py); TEST_WORKERS=0 runs in one process
 TEST_WORKERS ?= 2
 # Every test, the Spark build of the fixture included (it needs the spark group; Java 17).
-# The dbt unit tests on Spark (marker spark_unit, ~3 min over the Spark test build) included.
+# The dbt unit tests on Spark (marker spark_unit, under 2 min over the Spark test build) included.
 test: install install-spark lint bi-install
 	$(DG) check defs
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 
 # Only the Spark tests: the Dagster job on Spark over the test fixture against a DuckDB build
 # (tests/test_spark_build.py), the dbt unit tests on Spark, and CDNOW fitted through the

@@ -90,11 +90,13 @@ def build_env(monkeypatch, tmp_path) -> dict[str, Path]:
 # writes them into a node id pytest 9 no longer reads.) The published BI build
 # that several modules share is made once per run, under a file lock (below).
 # Slow modules are sent first, so the two workers finish together instead of
-# one waiting on a long module started last.
-SLOW_FIRST = ("test_incremental_contract", "test_staging_build", "test_stage_history_property", "test_superset",
-              "test_run_refusal", "test_clv_pipeline_cdnow", "test_dagster_dev", "test_raw_input_staging", "test_materialize",
-              "test_semantic_layer", "test_freshness", "test_landing_property", "test_clv_backtest_cdnow",
-              "test_clv_cdnow", "test_published_file_clients")
+# one waiting on a long module started last. The Makefile passes
+# --no-loadscope-reorder: by default xdist re-sorts the modules by their number
+# of tests, which put the Spark build (few tests, the longest module) last.
+SLOW_FIRST = ("test_spark_build", "test_incremental_contract", "test_staging_build", "test_stage_history_property",
+              "test_superset", "test_run_refusal", "test_clv_pipeline_cdnow", "test_dagster_dev", "test_raw_input_staging",
+              "test_materialize", "test_semantic_layer", "test_freshness", "test_landing_property",
+              "test_clv_backtest_cdnow", "test_clv_cdnow", "test_spark_clv_cdnow", "test_published_file_clients")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -210,7 +210,7 @@ def test_export_creates_an_empty_spark_table_with_its_columns(tmp_path):
 @pytest.mark.spark_unit
 def test_dbt_unit_tests_pass_on_spark(builds):
     """`dbt test --select test_type:unit` on Spark, over the warehouse the job built (dbt reads the
-    parents' columns from it). About 3 minutes on a quiet 2-core machine (the stage-interval tests
+    parents' columns from it). Under 2 minutes on a quiet 2-core machine (the stage-interval tests
     are the slow ones); `make test` and `make test-spark` run it, -m 'not spark_unit' skips it locally."""
     assert builds["result"].success, _failures(builds["result"])
     root = builds["warehouse"].parent
