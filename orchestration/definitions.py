@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource
 from orchestration import settings
 from orchestration.alerts import alert_sensors
 from orchestration.assets.clv_spark import build_clv_on_spark, spark_dbt_selection
-from orchestration.assets.dbt import build_dbt_assets, model_keys_in_layers, translator
+from orchestration.assets.dbt import build_dbt_assets, model_keys_in_layers, pass_selections_as_arguments, translator
 from orchestration.assets.demo import DEMO_KEY, demo_raw_files
 from orchestration.assets.published import PUBLISHED_LAYERS, build_published_marts
 from orchestration.assets.raw import build_raw_landing
@@ -31,6 +31,7 @@ def build_definitions() -> dg.Definitions:
     project = build_dbt_project()
     prepare_manifest_if_dev(project)
     manifest = load_manifest(project)
+    pass_selections_as_arguments(manifest)
     # On Spark, dbt builds every node but the CLV Python models, which a step of
     # their own runs on Spark (orchestration.assets.clv_spark): the same keys and checks.
     on_spark = project.target == "spark"

@@ -95,7 +95,7 @@ def wait_for(what: str, probe, timeout: float, process: subprocess.Popen, interv
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> None:
+def stop_process_group(process: subprocess.Popen, timeout: float = 10) -> None:
     if process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGTERM)

@@ -63,9 +63,10 @@ def builds(tmp_path_factory, dagster_home):
         job = defs.resolve_job_def("build_everything")
         with dg.DagsterInstance.get() as instance:
             result = job.execute_in_process(instance=instance, raise_on_error=False)
+            messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
     manifest = json.loads((root / "target_spark" / "manifest.json").read_text())
     return {"duckdb": duckdb_file, "spark": spark_file, "published": published, "result": result, "job": job,
-            "defs": defs, "manifest": manifest, "warehouse": root / "warehouse"}
+            "defs": defs, "manifest": manifest, "warehouse": root / "warehouse", "messages": messages}
 
 
 def _failures(result) -> str:
@@ -96,6 +97,10 @@ def test_the_dagster_job_builds_every_asset_on_spark(builds):
     assert customers["as_of_date"].value == AS_OF
     assert customers["dagster/row_count"].value == duckdb.connect(str(builds["duckdb"]), read_only=True).execute(
         "select count(*) from marts.customers").fetchone()[0]
+    # each Spark dbt step is a subset (the first of 340 nodes); dagster-dbt passed it as arguments,
+    # not through a temporary copy of the repository (orchestration.assets.dbt.pass_selections_as_arguments)
+    assert any("A dbt subsetted execution is being performed" in message for message in builds["messages"])
+    assert not [message for message in builds["messages"] if "temporary copy" in message]
 
 
 def test_the_spark_graph_is_the_duckdb_graph(defs, tmp_path):

@@ -28,13 +28,15 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import asset_utils as dagster_dbt_asset_utils
 
 from orchestration import settings
 from orchestration.assets.config import DUCKDB_POOL, AsOfConfig
 from orchestration.assets.freshness import BUILT_TODAY
 from orchestration.assets.metadata import spark_warehouse_reader, with_build_metadata
+from orchestration.assets.raw import raw_asset_key
 from orchestration.dbt_args import dbt_build_args, dbt_env, dbt_env_defaults, resolve_as_of_date
-from orchestration.incremental import read_plan, record_success
+from orchestration.incremental import PLAN, read_plan, record_success
 
 SEED_LAYER = "config"
 # Staging models that stage only the raw files not staged yet (macros/incremental_staging.sql).
@@ -66,6 +68,13 @@ class LifecycleTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         if unique_id.startswith("model.") and spec.key.path[0] in FRESHNESS_LAYERS:
             spec = spec.replace_attributes(freshness_policy=BUILT_TODAY)
+        node = manifest["nodes"].get(unique_id, {})
+        if node.get("resource_type") in ("seed", "model") and not node.get("depends_on", {}).get("nodes"):
+            # A node with no parent (the seeds, the time spine) reads no raw table, but it is built
+            # in a build the landing accepted, after its build plan: a refused input rebuilds
+            # nothing, on Spark too, where such nodes would otherwise make a dbt step of their own
+            # that does not wait for the landing.
+            spec = spec.merge_attributes(deps=[raw_asset_key(PLAN)])
         return spec
 
 
@@ -79,6 +88,28 @@ translator = LifecycleTranslator(
 def _env_defaults(defaults: Mapping[str, str]) -> contextlib.AbstractContextManager[None]:
     """Set environment variables the user has not set (or set empty), for the block."""
     return _env_set({name: value for name, value in defaults.items() if not os.environ.get(name, "").strip()})
+
+
+# dagster-dbt hands a subset of more than 200 nodes to dbt through a
+# selectors.yml written into a temporary copy of the whole project directory,
+# here the repository root with its virtual environments and data (5.9 GB and
+# 44 s for the first dbt step of a Spark run), a copy it never deletes. Every
+# Spark dbt step is such a subset, and so is a large selection in the UI. As
+# arguments, any selection of this project is one argument of under 100 KB
+# (Linux takes 128 KB in one argument), so selections go as arguments.
+MAX_SELECTION_ARGUMENT_BYTES = 100_000
+
+
+def pass_selections_as_arguments(manifest: Mapping[str, Any]) -> None:
+    """Let dagster-dbt pass any selection of this project's nodes as --select arguments, not in a project copy."""
+    nodes = [*manifest["nodes"].values(), *manifest["sources"].values()]
+    if len(" ".join(".".join(node["fqn"]) for node in nodes).encode()) > MAX_SELECTION_ARGUMENT_BYTES:
+        return  # too large for one argument: dagster-dbt's selector file (and its copy) stays
+    if not hasattr(dagster_dbt_asset_utils, "_SELECTION_ARGS_THRESHOLD"):
+        raise RuntimeError("dagster-dbt no longer has _SELECTION_ARGS_THRESHOLD: see how it now passes large "
+                           "selections to dbt and update orchestration.assets.dbt.pass_selections_as_arguments.")
+    threshold = max(dagster_dbt_asset_utils._SELECTION_ARGS_THRESHOLD, len(nodes))
+    dagster_dbt_asset_utils._SELECTION_ARGS_THRESHOLD = threshold
 
 
 def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any], select: str = "fqn:*") -> dg.AssetsDefinition:
