@@ -129,7 +129,9 @@ def _build(raw_dir: Path, work_dir: Path, as_of: str) -> Path:
     env = dict(
         os.environ,
         DUCKDB_PATH=str(db_path),
-        DBT_TARGET_PATH=str(work_dir / f"target_{as_of}"),
+        # one target folder for the builds (they run one after another): the project is parsed once, and
+        # later builds re-parse only the files that read AS_OF_DATE
+        DBT_TARGET_PATH=str(work_dir / "target"),
         DBT_LOG_PATH=str(work_dir / "logs"),
         AS_OF_DATE=as_of,
     )
