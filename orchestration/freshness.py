@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from orchestration import settings
-from orchestration.dbt_args import dbt_env
+from orchestration.dbt_args import copy_saved_parse, dbt_env
 
 RESULT_FILE = "orders_freshness.json"
 
@@ -64,6 +64,7 @@ def check_orders_freshness(as_of: dt.date, duckdb_path: Path) -> Freshness:
     env = dict(os.environ, DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target), DUCKDB_PATH=str(duckdb_path),
                DBT_TARGET="duckdb", **dbt_env(as_of))
     dbt = str(Path(sys.executable).with_name("dbt"))
+    copy_saved_parse(target)
     output = target / "sources.json"
     output.unlink(missing_ok=True)
     command = [

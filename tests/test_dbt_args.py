@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from orchestration.dbt_args import (
+    copy_saved_parse,
     dbt_build_args,
     dbt_env,
     dbt_env_defaults,
@@ -84,3 +85,17 @@ def test_on_spark_the_unit_tests_are_left_out_of_the_build():
     # they run apart on Spark (README, "Past one machine"); on DuckDB the build runs them
     assert dbt_build_args(on_spark=True) == ["build", "--exclude-resource-type", "unit_test"]
     assert dbt_build_args(full_refresh=True, on_spark=True)[:2] == ["build", "--full-refresh"]
+
+
+def test_an_invocation_folder_starts_with_the_projects_saved_parse(tmp_path, monkeypatch):
+    project_target = tmp_path / "target"
+    project_target.mkdir()
+    monkeypatch.setenv("DBT_TARGET_PATH", str(project_target))
+    own = tmp_path / "freshness"
+    copy_saved_parse(own)  # nothing saved yet: dbt parses in full, nothing to copy
+    assert not (own / "partial_parse.msgpack").exists()
+    (project_target / "partial_parse.msgpack").write_bytes(b"saved parse")
+    copy_saved_parse(own)
+    assert (own / "partial_parse.msgpack").read_bytes() == b"saved parse"
+    copy_saved_parse(project_target)  # the project's own folder: left as it is
+    assert (project_target / "partial_parse.msgpack").read_bytes() == b"saved parse"

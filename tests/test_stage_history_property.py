@@ -124,13 +124,14 @@ def _write_raw(raw_dir: Path) -> None:
 
 
 def _build(raw_dir: Path, work_dir: Path, as_of: str) -> Path:
-    db_path = work_dir / f"as_of_{as_of}.duckdb"
+    # The builds run one after another in one database path and one target folder, each database moved
+    # aside when built: dbt's profile (DUCKDB_PATH) and vars stay the same, so the project is parsed
+    # once and later builds re-parse only the files that read AS_OF_DATE.
+    db_path = work_dir / "building.duckdb"
     land_raw_data(raw_dir, db_path)
     env = dict(
         os.environ,
         DUCKDB_PATH=str(db_path),
-        # one target folder for the builds (they run one after another): the project is parsed once, and
-        # later builds re-parse only the files that read AS_OF_DATE
         DBT_TARGET_PATH=str(work_dir / "target"),
         DBT_LOG_PATH=str(work_dir / "logs"),
         AS_OF_DATE=as_of,
@@ -143,7 +144,9 @@ def _build(raw_dir: Path, work_dir: Path, as_of: str) -> Path:
         env=env, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return db_path
+    built = work_dir / f"as_of_{as_of}.duckdb"
+    db_path.rename(built)
+    return built
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject
 
 from orchestration import settings
 from orchestration.assets.config import DUCKDB_POOL, AsOfConfig
-from orchestration.dbt_args import dbt_env, resolve_as_of_date
+from orchestration.dbt_args import copy_saved_parse, dbt_env, resolve_as_of_date
 from orchestration.spark_clv import python_models
 
 CLV_STEP_NAME = "clv_python_models_on_spark"
@@ -156,6 +156,7 @@ def _run_tests(context: dg.AssetExecutionContext, project: DbtProject, manifest:
     target = Path(tempfile.mkdtemp(prefix="clv-tests-", dir=Path(project.target_path).resolve()
                                    if Path(project.target_path).is_absolute()
                                    else Path(project.project_dir) / project.target_path))
+    copy_saved_parse(target)
     command = [str(Path(sys.executable).with_name("dbt")), "test", "--select", *names,
                "--indirect-selection", "empty", "--profiles-dir", str(project.profiles_dir),
                "--project-dir", str(project.project_dir), "--target-path", str(target)]
