@@ -76,11 +76,7 @@ def copy_saved_parse(target: str | os.PathLike) -> None:
     10 s, twice that beside a build). With partial_parse.msgpack there, dbt re-reads only what changed; it
     still parses in full when the profile, target or vars differ from that parse's.
     """
-    value = os.environ.get("DBT_TARGET_PATH", "").strip()
-    project_target = Path(value).expanduser() if value else Path("target")
-    if not project_target.is_absolute():
-        project_target = settings.PROJECT_DIR / project_target
-    saved = project_target / "partial_parse.msgpack"
+    saved = settings.dbt_target_dir() / "partial_parse.msgpack"
     destination = Path(target) / "partial_parse.msgpack"
     if saved.is_file() and saved.resolve() != destination.resolve():
         Path(target).mkdir(parents=True, exist_ok=True)

@@ -59,8 +59,6 @@ def check_orders_freshness(as_of: dt.date, duckdb_path: Path) -> Freshness:
     rows without a Spark session of its own."""
     duckdb_path = Path(duckdb_path)
     target = duckdb_path.parent / ".dbt_freshness"
-    # DBT_TARGET=duckdb on either engine: the landing's DuckDB file holds the raw tables (on Spark they are
-    # copied from it), so the verdict is the same, without starting a Spark JVM for one query (~30 s)
     env = dict(os.environ, DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target), DUCKDB_PATH=str(duckdb_path),
                DBT_TARGET="duckdb", **dbt_env(as_of))
     dbt = str(Path(sys.executable).with_name("dbt"))

@@ -55,6 +55,13 @@ def duckdb_path() -> Path:
     return _path_from_env("DUCKDB_PATH", DEFAULT_DUCKDB_PATH)
 
 
+def dbt_target_dir() -> Path:
+    """DBT_TARGET_PATH as dbt reads it (relative to the project folder, not the working directory), default target/."""
+    value = os.environ.get("DBT_TARGET_PATH", "").strip()
+    path = Path(value).expanduser() if value else Path("target")
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
 def publish_path() -> Path:
     db = duckdb_path()
     return _path_from_env("PUBLISH_PATH", db.with_name(f"{db.stem}_marts{db.suffix or '.duckdb'}"))

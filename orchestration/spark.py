@@ -228,13 +228,6 @@ def empty_tables_from_spark(names: list[str]) -> dict[str, Any]:
         spark.stop()
 
 
-def _target_path() -> Path:
-    """DBT_TARGET_PATH as dbt reads it (relative to the project folder), default target/."""
-    value = os.environ.get("DBT_TARGET_PATH", "").strip()
-    path = Path(value).expanduser() if value else Path("target")
-    return path if path.is_absolute() else settings.PROJECT_DIR / path
-
-
 BUILT_TYPES = ("model", "seed", "snapshot")
 
 
