@@ -13,9 +13,11 @@ tests use it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from orchestration import settings
@@ -66,6 +68,27 @@ def dbt_env_defaults() -> dict[str, str]:
     folder, writes the same file even when the user gave a relative path or none.
     """
     return {"DBT_INDIRECT_SELECTION": "cautious", "DUCKDB_PATH": str(settings.duckdb_path())}
+
+
+@contextlib.contextmanager
+def env_set(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, over the user's values (dagster-dbt reads the
+    environment when an invocation is created, so its dbt runs inside such a block)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def env_defaults(defaults: Mapping[str, str]) -> contextlib.AbstractContextManager[None]:
+    """Set environment variables the user has not set (or set empty), for the block."""
+    return env_set({name: value for name, value in defaults.items() if not os.environ.get(name, "").strip()})
 
 
 def copy_saved_parse(target: str | os.PathLike) -> None:

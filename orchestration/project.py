@@ -42,6 +42,7 @@ from dagster_dbt import DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration import settings
+from orchestration.dbt_args import dbt_env_defaults, env_defaults
 
 PROJECT_DIR = settings.PROJECT_DIR
 
@@ -209,7 +210,10 @@ def prepare_manifest_if_dev(project: DbtProject) -> None:
         return
     from dagster_dbt import DbtCliResource
 
-    DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-        ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
-    ).wait()
+    # Parse with the profile the run's dbt steps will see (the absolute DUCKDB_PATH): dbt's saved parse
+    # is only reused by an invocation whose profile hashes the same, else it parses the whole project again.
+    with env_defaults(dbt_env_defaults()):
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
+        ).wait()
     stamp.write_text(parse_inputs_fingerprint(Path(project.project_dir), project.manifest_path) + "\n")

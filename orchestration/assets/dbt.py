@@ -21,9 +21,7 @@ count and the table's columns with their descriptions, and more where a model
 has more to say (orchestration.assets.metadata).
 """
 
-import contextlib
-import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -35,7 +33,7 @@ from orchestration.assets.config import DUCKDB_POOL, AsOfConfig
 from orchestration.assets.freshness import BUILT_TODAY
 from orchestration.assets.metadata import spark_warehouse_reader, with_build_metadata
 from orchestration.assets.raw import raw_asset_key
-from orchestration.dbt_args import dbt_build_args, dbt_env, dbt_env_defaults, resolve_as_of_date
+from orchestration.dbt_args import dbt_build_args, dbt_env, dbt_env_defaults, env_defaults, env_set, resolve_as_of_date
 from orchestration.incremental import PLAN, read_plan, record_success
 
 SEED_LAYER = "config"
@@ -83,11 +81,6 @@ translator = LifecycleTranslator(
         enable_asset_checks=True, enable_source_tests_as_checks=True, enable_code_references=True
     )
 )
-
-
-def _env_defaults(defaults: Mapping[str, str]) -> contextlib.AbstractContextManager[None]:
-    """Set environment variables the user has not set (or set empty), for the block."""
-    return _env_set({name: value for name, value in defaults.items() if not os.environ.get(name, "").strip()})
 
 
 # dagster-dbt hands a subset of more than 200 nodes to dbt through a
@@ -140,7 +133,7 @@ def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any], select: s
         reasons = plan["reasons"] or ("the run config asked for it" if full_refresh else "")
         context.log.info(f"dbt build as of {as_of.isoformat()}, {path}" + (f": {reasons}" if reasons else ""))
         # dagster-dbt reads the environment when the invocation is created.
-        with _env_defaults(dbt_env_defaults()), _env_set(dbt_env(as_of)):
+        with env_defaults(dbt_env_defaults()), env_set(dbt_env(as_of)):
             invocation = dbt.cli(dbt_build_args(full_refresh, on_spark=on_spark), context=context)
         extra = {"build_path": path, "build_path_reasons": reasons}
         # on Spark the relations are read from the warehouse's Parquet tables, not the working DuckDB file
@@ -162,21 +155,6 @@ def _with_metadata(event: Any, extra: Mapping[str, Any]) -> Any:
     if isinstance(event, (dg.Output, dg.AssetMaterialization)):
         return event.with_metadata({**event.metadata, **extra})
     return event
-
-
-@contextlib.contextmanager
-def _env_set(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, over the user's values."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def dbt_unique_id(spec: dg.AssetSpec) -> str:
