@@ -1,11 +1,13 @@
 """The working database's memory settings (profiles.yml): DUCKDB_MEMORY_LIMIT and
-DUCKDB_TEMP_DIRECTORY reach DuckDB through dbt, and a query needing more memory
-than the limit spills to the temp directory instead of failing."""
+DUCKDB_TEMP_DIRECTORY reach DuckDB through dbt, a query needing more memory
+than the limit spills to the temp directory instead of failing, and the dbt
+process goes on working after a spill."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 from conftest import DBT, PROJECT_DIR
 
@@ -29,3 +31,34 @@ def test_a_query_larger_than_the_memory_limit_spills_to_the_temp_directory(tmp_p
     assert '"rows_sorted": 4000000' in out, out
     assert '"memory_limit": "30.5 MiB"' in out, out      # 32 MB as DuckDB reports it
     assert f'"temp_directory": "{spill}"' in out, out
+
+
+# dbt's programmatic runner, twice in one process: dbt-duckdb keeps the database open between the
+# invocations and opens a new connection for the second, as it does for every node of a build.
+RUN_TWICE = """
+import sys
+from dbt.cli.main import dbtRunner
+runner = dbtRunner()
+for query in sys.argv[2:]:
+    result = runner.invoke(["show", "--inline", query, "--profiles-dir", sys.argv[1], "--project-dir", sys.argv[1],
+                            "--output", "json", "--log-format", "text"])
+    print("invocation", "ok" if result.success else f"failed: {result.exception}", flush=True)
+"""
+
+
+def test_dbt_opens_new_connections_after_a_query_has_spilled(tmp_path):
+    # dbt-duckdb applies the profile's `settings` again on every connection it opens, and DuckDB refuses
+    # to SET temp_directory once something has spilled there: a 100M-order build died after its first
+    # spill, at the next model. The limit and the directory are set once, when the database opens.
+    spill = tmp_path / "spill"
+    env = dict(os.environ, DUCKDB_PATH=str(tmp_path / "memory.duckdb"), DUCKDB_MEMORY_LIMIT="32MB",
+               DUCKDB_TEMP_DIRECTORY=str(spill), DBT_TARGET_PATH=str(tmp_path / "target"),
+               DBT_LOG_PATH=str(tmp_path / "target"))
+    after = "select current_setting('temp_directory') as temp_directory_after_the_spill"
+    completed = subprocess.run([sys.executable, "-c", RUN_TWICE, str(PROJECT_DIR), SPILLING_QUERY, after],
+                               env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    out = completed.stdout
+    assert completed.returncode == 0, out[-3000:] + completed.stderr[-2000:]
+    assert out.count("invocation ok") == 2, out[-3000:]
+    assert '"rows_sorted": 4000000' in out, out
+    assert f'"temp_directory_after_the_spill": "{spill}"' in out, out
