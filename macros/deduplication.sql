@@ -23,7 +23,7 @@ usable_key_hashes as (
 
     -- pre-filter on a 64-bit hash of the key: finding repeats among millions of
     -- integers is far cheaper than grouping millions of strings
-    {{ customer_lifecycle.repeated_key_hashes(validated_cte, key_columns) }}
+    {{ customer_lifecycle.repeated_key_hashes(validated_cte, key_columns, 'row_error is null') }}
 
 ),
 
@@ -71,14 +71,17 @@ deduplicated as (
   only: quarantine_duplicate_keys checks the keys themselves, so a hash
   collision is dropped there.
 #}
-{% macro repeated_key_hashes(validated_cte, key_columns) -%}
-    {{ return(adapter.dispatch('repeated_key_hashes', 'customer_lifecycle')(validated_cte, key_columns)) }}
+{# The 64-bit hashes of `key_columns` that more than one row of `relation`
+   matching `where` shares (a superset of the repeated keys: hash collisions
+   are among them; the caller checks the keys themselves). #}
+{% macro repeated_key_hashes(relation, key_columns, where) -%}
+    {{ return(adapter.dispatch('repeated_key_hashes', 'customer_lifecycle')(relation, key_columns, where)) }}
 {%- endmacro %}
 
-{% macro default__repeated_key_hashes(validated_cte, key_columns) -%}
+{% macro default__repeated_key_hashes(relation, key_columns, where) -%}
     select {{ customer_lifecycle.row_fingerprint(key_columns) }} as key_hash
-    from {{ validated_cte }}
-    where row_error is null
+    from {{ relation }}
+    where {{ where }}
     group by 1
     having count(*) > 1
 {%- endmacro %}
@@ -89,7 +92,7 @@ deduplicated as (
   aggregate, whose table holds 10M groups (DECISIONLOG.md, build time).
   A key seen n times yields n - 1 rows; the caller only tests membership.
 #}
-{% macro duckdb__repeated_key_hashes(validated_cte, key_columns) -%}
+{% macro duckdb__repeated_key_hashes(relation, key_columns, where) -%}
     select key_hash
     from (
         select
@@ -97,11 +100,44 @@ deduplicated as (
             lead(key_hash) over (order by key_hash) as next_key_hash
         from (
             select {{ customer_lifecycle.row_fingerprint(key_columns) }} as key_hash
-            from {{ validated_cte }}
-            where row_error is null
-        ) as usable_rows
+            from {{ relation }}
+            where {{ where }}
+        ) as matching_rows
     ) as sorted_hashes
     where key_hash = next_key_hash
+{%- endmacro %}
+
+{#
+  The values of `key_columns` that more than one row of `relation` matching
+  `where` shares, with that number of rows as `count_column`: the failing
+  rows of the uniqueness tests (dbt's `unique`, `unique_combination_of_columns`).
+  On DuckDB only the keys whose hash repeats are grouped
+  (repeated_key_hashes): the same rows for less work on tables of millions of
+  mostly distinct keys. Elsewhere, one group by over every key.
+#}
+{% macro repeated_keys(relation, key_columns, where, count_column) -%}
+    {{ return(adapter.dispatch('repeated_keys', 'customer_lifecycle')(relation, key_columns, where, count_column)) }}
+{%- endmacro %}
+
+{% macro default__repeated_keys(relation, key_columns, where, count_column) -%}
+    {%- set keys = key_columns | join(', ') -%}
+    select {{ keys }}, count(*) as {{ count_column }}
+    from {{ relation }}
+    where {{ where }}
+    group by {{ keys }}
+    having count(*) > 1
+{%- endmacro %}
+
+{% macro duckdb__repeated_keys(relation, key_columns, where, count_column) -%}
+    {%- set keys = key_columns | join(', ') -%}
+    select {{ keys }}, count(*) as {{ count_column }}
+    from {{ relation }}
+    where ({{ where }})
+      and {{ customer_lifecycle.row_fingerprint(key_columns) }} in (
+        {{ customer_lifecycle.repeated_key_hashes(relation, key_columns, where) }}
+      )
+    group by {{ keys }}
+    having count(*) > 1
 {%- endmacro %}
 
 {# The value of `value_column` on the row with the smallest `order_column`. #}

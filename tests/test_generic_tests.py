@@ -24,11 +24,8 @@ def _literal(value: str | None) -> str:
     return "null::date" if value is None else f"date '{value}'"
 
 
-def test_contiguous_intervals_flags_each_kind_of_broken_timeline(tmp_path):
-    rows = ", ".join(f"('{entity}', {_literal(start)}, {_literal(end)})"
-                     for entity, (intervals, _) in INTERVALS.items() for start, end in intervals)
-    table = f"(select * from (values {rows}) as t(entity, valid_from, valid_to))"
-    inline = (f"{{{{ customer_lifecycle.test_contiguous_intervals(model={table!r}, partition_by=['entity']) }}}}")
+def _show(inline: str, tmp_path) -> list[dict]:
+    """The rows `dbt show --inline` returns for a Jinja expression."""
     completed = run_dbt(["show", "--inline", inline, "--limit", "100", "--output", "json", "--log-format", "json"],
                         tmp_path / "t.duckdb", tmp_path / "target")
     shown = None
@@ -37,7 +34,32 @@ def test_contiguous_intervals_flags_each_kind_of_broken_timeline(tmp_path):
         if "preview" in event.get("data", {}):
             shown = json.loads(event["data"]["preview"])
     assert shown is not None, completed.stdout[-3000:]
+    return shown
+
+
+def test_contiguous_intervals_flags_each_kind_of_broken_timeline(tmp_path):
+    rows = ", ".join(f"('{entity}', {_literal(start)}, {_literal(end)})"
+                     for entity, (intervals, _) in INTERVALS.items() for start, end in intervals)
+    table = f"(select * from (values {rows}) as t(entity, valid_from, valid_to))"
+    shown = _show(f"{{{{ customer_lifecycle.test_contiguous_intervals(model={table!r}, partition_by=['entity']) }}}}",
+                  tmp_path)
     failures = {(row["entity"], row["failure"]) for row in shown}
     expected = {(entity, failure) for entity, (_, failure) in INTERVALS.items() if failure}
     assert {entity for entity, _ in failures} == {entity for entity, _ in expected}
     assert expected <= failures
+
+
+# k repeats as 'a' (3 rows) and 'b' (2); (k, v) repeats as (a, 1), (b, null) and (null, null)
+KEYED = ("(select * from (values ('a', 1), ('a', 1), ('a', 2), ('b', null), ('b', null), (null, null), "
+         "(null, null), ('c', 3)) as t(k, v))")
+
+
+def test_the_uniqueness_tests_return_each_repeated_key_with_its_rows(tmp_path):
+    # On DuckDB both go through the repeated hashes first (macros/deduplication.sql): the rows must be
+    # those of a group by over every key. dbt's `unique` ignores nulls; the grain test groups them.
+    unique = _show(f"{{{{ test_unique(model={KEYED!r}, column_name='k') }}}}", tmp_path)
+    assert sorted((row["unique_field"], row["n_records"]) for row in unique) == [("a", 3), ("b", 2)]
+    grain = _show(f"{{{{ customer_lifecycle.test_unique_combination_of_columns(model={KEYED!r}, "
+                  f"combination_of_columns=['k', 'v']) }}}}", tmp_path)
+    assert sorted(((row["k"] or ""), row["v"] or 0, row["rows_with_this_key"]) for row in grain) == [
+        ("", 0, 2), ("a", 1, 2), ("b", 0, 2)]

@@ -1,7 +1,4 @@
-{# The grain test: no two rows share the same values in these columns. #}
+{# The grain test: no two rows share the same values in these columns (macros/deduplication.sql). #}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
-select {{ combination_of_columns | join(', ') }}, count(*) as rows_with_this_key
-from {{ model }}
-group by {{ combination_of_columns | join(', ') }}
-having count(*) > 1
+{{ customer_lifecycle.repeated_keys(model, combination_of_columns, 'true', 'rows_with_this_key') }}
 {% endtest %}
