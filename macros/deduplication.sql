@@ -66,14 +66,11 @@ deduplicated as (
 {% endmacro %}
 
 {#
-  Query text: the 64-bit key hashes (column key_hash) that more than one usable
-  row (row_error null) of `validated_cte` has, at least once each. Candidates
-  only: quarantine_duplicate_keys checks the keys themselves, so a hash
-  collision is dropped there.
+  Query text: the 64-bit hashes of `key_columns` (column key_hash) that more
+  than one row of `relation` matching `where` has, at least once each.
+  Candidates only: the callers (quarantine_duplicate_keys, repeated_keys)
+  check the keys themselves, so a hash collision is dropped there.
 #}
-{# The 64-bit hashes of `key_columns` that more than one row of `relation`
-   matching `where` shares (a superset of the repeated keys: hash collisions
-   are among them; the caller checks the keys themselves). #}
 {% macro repeated_key_hashes(relation, key_columns, where) -%}
     {{ return(adapter.dispatch('repeated_key_hashes', 'customer_lifecycle')(relation, key_columns, where)) }}
 {%- endmacro %}
