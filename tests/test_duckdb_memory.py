@@ -18,11 +18,16 @@ SPILLING_QUERY = (
 )
 
 
+def _spilling_env(tmp_path, spill):
+    """dbt against a database of its own, with 32 MB of memory and `spill` as the temp directory."""
+    return dict(os.environ, DUCKDB_PATH=str(tmp_path / "memory.duckdb"), DUCKDB_MEMORY_LIMIT="32MB",
+                DUCKDB_TEMP_DIRECTORY=str(spill), DBT_TARGET_PATH=str(tmp_path / "target"),
+                DBT_LOG_PATH=str(tmp_path / "target"))
+
+
 def test_a_query_larger_than_the_memory_limit_spills_to_the_temp_directory(tmp_path):
     spill = tmp_path / "spill"
-    env = dict(os.environ, DUCKDB_PATH=str(tmp_path / "memory.duckdb"), DUCKDB_MEMORY_LIMIT="32MB",
-               DUCKDB_TEMP_DIRECTORY=str(spill), DBT_TARGET_PATH=str(tmp_path / "target"),
-               DBT_LOG_PATH=str(tmp_path / "target"))
+    env = _spilling_env(tmp_path, spill)
     command = [DBT, "show", "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
                "--inline", SPILLING_QUERY, "--output", "json", "--log-format", "text", "--quiet"]
     completed = subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
@@ -51,9 +56,7 @@ def test_dbt_opens_new_connections_after_a_query_has_spilled(tmp_path):
     # to SET temp_directory once something has spilled there: a 100M-order build died after its first
     # spill, at the next model. The limit and the directory are set once, when the database opens.
     spill = tmp_path / "spill"
-    env = dict(os.environ, DUCKDB_PATH=str(tmp_path / "memory.duckdb"), DUCKDB_MEMORY_LIMIT="32MB",
-               DUCKDB_TEMP_DIRECTORY=str(spill), DBT_TARGET_PATH=str(tmp_path / "target"),
-               DBT_LOG_PATH=str(tmp_path / "target"))
+    env = _spilling_env(tmp_path, spill)
     after = "select current_setting('temp_directory') as temp_directory_after_the_spill"
     completed = subprocess.run([sys.executable, "-c", RUN_TWICE, str(PROJECT_DIR), SPILLING_QUERY, after],
                                env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
