@@ -153,9 +153,7 @@ def _run_tests(context: dg.AssetExecutionContext, project: DbtProject, manifest:
                chosen: Mapping[dg.AssetCheckKey, str], env: Mapping[str, str]):
     """`dbt test` of the chosen tests by name; one AssetCheckResult each, then fail if a blocking one failed."""
     names = sorted(manifest["nodes"][uid]["name"] for uid in chosen.values())
-    target = Path(tempfile.mkdtemp(prefix="clv-tests-", dir=Path(project.target_path).resolve()
-                                   if Path(project.target_path).is_absolute()
-                                   else Path(project.project_dir) / project.target_path))
+    target = Path(tempfile.mkdtemp(prefix="clv-tests-", dir=settings.dbt_target_dir()))
     copy_saved_parse(target)
     command = [str(Path(sys.executable).with_name("dbt")), "test", "--select", *names,
                "--indirect-selection", "empty", "--profiles-dir", str(project.profiles_dir),
