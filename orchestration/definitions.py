@@ -9,7 +9,6 @@ when Dagster calls `defs()`, so tests build definitions by calling
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration import settings
 from orchestration.alerts import alert_sensors
@@ -18,7 +17,7 @@ from orchestration.assets.dbt import build_dbt_assets, model_keys_in_layers, pas
 from orchestration.assets.demo import DEMO_KEY, demo_raw_files
 from orchestration.assets.published import PUBLISHED_LAYERS, build_published_marts
 from orchestration.assets.raw import build_raw_landing
-from orchestration.project import build_dbt_project, dbt_executable, load_manifest, prepare_manifest_if_dev
+from orchestration.project import build_dbt_project, dbt_cli, load_manifest, prepare_manifest_if_dev
 from orchestration.sensors import BUILD_JOB_NAME, daily_build_schedule, raw_files_sensor
 
 
@@ -62,7 +61,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[build_everything],
         schedules=[daily_build_schedule(build_everything)],
         sensors=[raw_files_sensor, *alert_sensors()],
-        resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},
+        resources={"dbt": dbt_cli(project)},
     )
 
 

@@ -5,13 +5,14 @@ skips the parse while nothing dbt reads has changed."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR
 from dagster_dbt import DbtProject
 
-from orchestration.project import parse_inputs_fingerprint, prepare_manifest_if_dev
+from orchestration.project import dbt_cli, parse_inputs_fingerprint, prepare_manifest_if_dev
 
 
 @pytest.fixture
@@ -64,3 +65,20 @@ def test_the_dev_cli_parses_only_when_something_changed(project_copy, tmp_path, 
     model.write_text(model.read_text() + "\n-- edited\n")
     prepare_manifest_if_dev(project)                             # a model changed: parsed again
     assert project.manifest_path.stat().st_mtime_ns != parsed
+
+
+def test_the_dbt_resource_runs_dbt_without_an_adapter_of_its_own(project_copy, tmp_path, monkeypatch):
+    # dagster-dbt would load every macro into an adapter before each command (2-5 s) for queries the
+    # project never makes, and start dbt once more to ask its version; the resource the definitions
+    # use skips both and dbt still runs.
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "parse.duckdb"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    project = DbtProject(project_dir=project_copy, profiles_dir=project_copy, target_path=tmp_path / "target")
+    resource = dbt_cli(project)
+    reported = subprocess.run([resource.dbt_executable, "--version"], capture_output=True, text=True, check=True)
+    assert f"installed: {resource._cli_version}" in reported.stdout, reported.stdout
+    invocation = resource.cli(["parse", "--quiet"], target_path=project.target_path, raise_on_error=True)
+    invocation.wait()
+    assert invocation.is_successful()
+    assert invocation.adapter is None
+    assert project.manifest_path.exists()
