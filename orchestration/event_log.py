@@ -26,7 +26,6 @@ Dagster's defaults, and a Dagster home written before keeps its history.
 from __future__ import annotations
 
 import os
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,8 +55,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     """
 
     def __init__(self, base_dir: str, inst_data: Any = None):
-        self._engines: OrderedDict[str, Engine] = OrderedDict()
-        self._engines_lock = threading.Lock()
+        self._engines: OrderedDict[str, Engine] = OrderedDict()   # guarded by Dagster's _db_lock
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -69,17 +67,17 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         return cls(os.path.join(config_value["instance_dir"], "history", "runs", ""), inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:
-        with self._engines_lock:
-            engine = self._engines.pop(shard, None)
-            if engine is None:
-                engine = create_engine(self.conn_string_for_shard(shard), pool_size=1,
-                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-                event.listen(engine, "connect", _commit_without_waiting_for_the_disk)
-            self._engines[shard] = engine
-            while len(self._engines) > OPEN_DATABASES:
-                _, oldest = self._engines.popitem(last=False)
-                oldest.dispose()
-            return engine
+        """The open engine of `shard`, made the most recently used (the caller holds _db_lock)."""
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = create_engine(self.conn_string_for_shard(shard), pool_size=1,
+                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            event.listen(engine, "connect", _commit_without_waiting_for_the_disk)
+        self._engines[shard] = engine
+        while len(self._engines) > OPEN_DATABASES:
+            _, oldest = self._engines.popitem(last=False)
+            oldest.dispose()
+        return engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -93,14 +91,13 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 yield conn
 
     def _close_databases(self, keep: str | None = None) -> None:
-        with self._engines_lock:
+        with self._db_lock:   # not while another thread uses one
             for shard in [shard for shard in self._engines if shard != keep]:
                 self._engines.pop(shard).dispose()
 
     def wipe(self) -> None:
         # the run databases are deleted: close them first
-        with self._db_lock:
-            self._close_databases(keep=INDEX_SHARD_NAME)
+        self._close_databases(keep=INDEX_SHARD_NAME)
         super().wipe()
 
     def dispose(self) -> None:
