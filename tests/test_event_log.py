@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import time
 
 import dagster as dg
-from conftest import PROJECT_DIR
 from dagster._core.events.log import EventLogEntry
 
 from orchestration.event_log import PooledSqliteEventLogStorage
@@ -45,21 +43,11 @@ def _receive(received: queue.Queue, count: int) -> list[str]:
     return seen
 
 
-def _home(tmp_path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT_DIR / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    return home
-
-
 def _message(entry: EventLogEntry) -> str:
     return entry.user_message
 
 
-def test_a_run_written_in_one_process_is_watched_live_and_read_in_another(tmp_path, monkeypatch):
-    home = _home(tmp_path)
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_TELEMETRY_DISABLED", "1")
+def test_a_run_written_in_one_process_is_watched_live_and_read_in_another(dagster_home):
     run_id = "watched-run"
     received: queue.Queue[str] = queue.Queue()
     with dg.DagsterInstance.get() as instance:
@@ -83,7 +71,7 @@ def test_a_run_written_in_one_process_is_watched_live_and_read_in_another(tmp_pa
         records = storage.get_records_for_run(run_id).records
         assert [_message(record.event_log_entry) for record in records] == [f"event {i}" for i in range(50)]
     # where Dagster's default storage keeps a run's events
-    assert (home / "history" / "runs" / f"{run_id}.db").exists()
+    assert (dagster_home / "history" / "runs" / f"{run_id}.db").exists()
 
 
 def test_wipe_deletes_the_run_databases_it_holds_open(tmp_path):
